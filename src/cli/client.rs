@@ -1,0 +1,161 @@
+//! `gatehouse client add|list|show|remove`.
+
+use clap::Subcommand;
+
+use super::CliError;
+use crate::oauth::client::{GrantType, check_client_id, check_redirect_uri};
+use crate::store::{Client, ClientKind, Store, StoreError};
+
+/// Client administration.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client. A confidential client's secret is generated and printed once.
+    Add {
+        /// The client_id (letters, digits, `.`, `_`, `~`, `-`).
+        id: String,
+        /// A redirect URI, matched exactly; repeat for several.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A public client (a browser or native app): no secret, PKCE only.
+        #[arg(long)]
+        public: bool,
+        /// A grant type the client may use; repeat for several
+        /// [default: authorization_code and refresh_token].
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<String>,
+        /// A human-readable name, shown on the login page.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where RP-initiated logout may return to; repeat for several.
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// An extra audience for access tokens (one of the client's APIs); repeat for several.
+        #[arg(long = "audience", value_name = "AUD")]
+        audiences: Vec<String>,
+    },
+    /// List clients.
+    List,
+    /// Show one client (never its secret, which is not stored).
+    Show {
+        /// The client_id.
+        id: String,
+    },
+    /// Remove a client and every grant and token issued to it.
+    Remove {
+        /// The client_id.
+        id: String,
+    },
+}
+
+pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), CliError> {
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+    match cmd {
+        ClientCommand::Add { id, redirect_uris, public, grant_types, name, post_logout_redirect_uris, audiences } => {
+            let kind = if public { ClientKind::Public } else { ClientKind::Confidential };
+            let grant_types = check_grant_types(&grant_types, kind)?;
+            check_client_id(&id).map_err(CliError::Usage)?;
+            if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+                return Err(CliError::usage("a client that uses authorization_code needs at least one --redirect-uri"));
+            }
+            for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
+                check_redirect_uri(uri).map_err(CliError::Usage)?;
+            }
+            let secret = (kind == ClientKind::Confidential).then(crate::secret::random_token);
+            let client = Client {
+                id: id.clone(),
+                name: name.unwrap_or_default(),
+                kind,
+                secret_hash: secret.as_deref().map(crate::secret::hash),
+                redirect_uris,
+                grant_types: grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
+                post_logout_redirect_uris,
+                audiences,
+                id_token_signed_response_alg: None,
+                created_at: now,
+            };
+            store.insert_client(&client).await.map_err(|e| match e {
+                StoreError::Conflict => CliError::usage(format!("client id `{id}` already exists")),
+                other => other.into(),
+            })?;
+            print_client(&client);
+            if let Some(secret) = secret {
+                println!("client_secret: {secret}");
+                eprintln!("The secret is shown only now and stored only as a hash: keep it somewhere safe.");
+            }
+            Ok(())
+        }
+        ClientCommand::List => {
+            let clients = store.list_clients().await?;
+            if clients.is_empty() {
+                eprintln!("no clients; add one with `gatehouse client add ID --redirect-uri URI`");
+            }
+            for c in clients {
+                println!("{}\t{}\t{}", c.id, c.kind.as_str(), c.redirect_uris.join(" "));
+            }
+            Ok(())
+        }
+        ClientCommand::Show { id } => {
+            let client = store.find_client(&id).await?.ok_or_else(|| unknown(&id))?;
+            print_client(&client);
+            Ok(())
+        }
+        ClientCommand::Remove { id } => {
+            if !store.delete_client(&id).await? {
+                return Err(unknown(&id));
+            }
+            println!("removed client {id}");
+            Ok(())
+        }
+    }
+}
+
+fn unknown(id: &str) -> CliError {
+    CliError::usage(format!("unknown client `{id}`"))
+}
+
+/// Parses the allowed grant types; public clients cannot use client_credentials
+/// (RFC 6749 §4.4: only confidential clients).
+fn check_grant_types(names: &[String], kind: ClientKind) -> Result<Vec<GrantType>, CliError> {
+    if names.is_empty() {
+        return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    }
+    let mut grants = Vec::new();
+    for name in names {
+        let grant = GrantType::parse(name).ok_or_else(|| {
+            let known: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+            CliError::usage(format!("unknown grant type `{name}`; known: {}", known.join(", ")))
+        })?;
+        if grant == GrantType::ClientCredentials && kind == ClientKind::Public {
+            return Err(CliError::usage("a public client cannot use client_credentials: it has no secret"));
+        }
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    }
+    Ok(grants)
+}
+
+fn print_client(c: &Client) {
+    println!("client_id:     {}", c.id);
+    if !c.name.is_empty() {
+        println!("name:          {}", c.name);
+    }
+    println!("type:          {}", c.kind.as_str());
+    println!(
+        "auth method:   {}",
+        match c.kind {
+            ClientKind::Confidential => "client_secret_basic or client_secret_post",
+            ClientKind::Public => "none (PKCE required)",
+        }
+    );
+    println!("grant types:   {}", c.grant_types.join(" "));
+    for uri in &c.redirect_uris {
+        println!("redirect_uri:  {uri}");
+    }
+    for uri in &c.post_logout_redirect_uris {
+        println!("post_logout_redirect_uri: {uri}");
+    }
+    for aud in &c.audiences {
+        println!("audience:      {aud}");
+    }
+}

@@ -1,0 +1,450 @@
+//! Configuration: a TOML file, then `GATEHOUSE_*` environment variables that
+//! override it, then defaults. Every key has one name in the file (`lifetimes.code`)
+//! and one in the environment (`GATEHOUSE_LIFETIMES_CODE`); an invalid value stops
+//! start-up with a message that names both and says what is expected.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "gatehouse.toml";
+/// The store used when `database_url` is not given: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:gatehouse.db";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const ENV_PREFIX: &str = "GATEHOUSE_";
+
+/// Every configuration key, as written in the TOML file.
+const KEYS: &[&str] = &[
+    "issuer",
+    "listen",
+    "database_url",
+    "lifetimes.code",
+    "lifetimes.id_token",
+    "lifetimes.access_token",
+    "lifetimes.refresh_idle",
+    "lifetimes.refresh_absolute",
+    "keys.jwks_max_age",
+];
+
+/// Environment variables with the prefix that are not configuration keys.
+const ENV_NOT_KEYS: &[&str] = &["GATEHOUSE_CONFIG", "GATEHOUSE_LOG"];
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The issuer identifier; every URL the server publishes is built from it.
+    pub issuer: Issuer,
+    /// Where the server listens.
+    pub listen: SocketAddr,
+    /// `sqlite:…` or `postgres://…`.
+    pub database_url: String,
+    /// How long codes and tokens live.
+    pub lifetimes: Lifetimes,
+    /// The `Cache-Control: max-age` of `/jwks`, in seconds: how long relying parties may cache keys.
+    pub jwks_max_age: i64,
+}
+
+/// Lifetimes in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Authorization code (default 60 s).
+    pub code: i64,
+    /// ID token (default 10 min).
+    pub id_token: i64,
+    /// Access token (default 1 h).
+    pub access_token: i64,
+    /// A refresh token unused for this long expires (default 30 days).
+    pub refresh_idle: i64,
+    /// A refresh-token family ends this long after the login (default 90 days).
+    pub refresh_absolute: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        const DAY: i64 = 24 * 60 * 60;
+        Self { code: 60, id_token: 10 * 60, access_token: 60 * 60, refresh_idle: 30 * DAY, refresh_absolute: 90 * DAY }
+    }
+}
+
+/// The issuer identifier (OpenID Connect Discovery §3): an `http(s)` URL without
+/// query or fragment. Kept exactly as configured, because relying parties compare it
+/// byte for byte; routes are served under its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    url: String,
+    path: String,
+    https: bool,
+}
+
+impl Issuer {
+    /// Checks an issuer URL. Plain `http` is allowed only for loopback hosts.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let url = url::Url::parse(value).map_err(|e| format!("an absolute URL ({e})"))?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("an http or https URL, not `{other}:`")),
+        };
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("a URL without query or fragment".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("a URL without user information".into());
+        }
+        if !https && !crate::oauth::client::is_loopback(&url) {
+            return Err("an https URL (plain http is allowed only for loopback hosts)".into());
+        }
+        Ok(Self { url: value.to_owned(), path: url.path().trim_end_matches('/').to_owned(), https })
+    }
+
+    /// The issuer exactly as configured.
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The path the routes are served under: `""` or `/tenant`, never a trailing `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the issuer is https (cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// The absolute URL of one of the server's endpoints, e.g. `endpoint("/jwks")`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.url.trim_end_matches('/'))
+    }
+}
+
+impl fmt::Display for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or is not TOML.
+    #[error("cannot read configuration file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A key has a value that is not what it should be.
+    #[error("invalid configuration: `{key}` ({origin}) must be {expected}")]
+    Invalid {
+        /// The TOML key.
+        key: String,
+        /// Where the value came from.
+        origin: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// The file names a key that does not exist.
+    #[error("unknown configuration key `{key}` in {path}; known keys: {known}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// The file.
+        path: PathBuf,
+        /// The keys that exist.
+        known: String,
+    },
+}
+
+/// A value before it is checked, and where it came from.
+enum Raw {
+    File(toml::Value, PathBuf),
+    Env(String, String),
+}
+
+impl Raw {
+    fn origin(&self, key: &str) -> String {
+        match self {
+            Raw::File(_, path) => format!("`{key}` in {}", path.display()),
+            Raw::Env(var, _) => format!("environment variable {var}"),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration: `file` if given (it must exist), otherwise
+    /// `gatehouse.toml` if it exists; then the `GATEHOUSE_*` variables in `env`.
+    /// Unknown `GATEHOUSE_*` variables are returned so the caller can warn about them.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let mut raw = BTreeMap::new();
+        let default_file = Path::new(DEFAULT_CONFIG_FILE);
+        match file {
+            Some(path) => read_file(path, &mut raw)?,
+            None if default_file.exists() => read_file(default_file, &mut raw)?,
+            None => {}
+        }
+        let unknown = read_env(env, &mut raw);
+        Ok((Self::from_raw(raw)?, unknown))
+    }
+
+    /// Parses configuration from TOML text alone (used by tests and embedders).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let mut raw = BTreeMap::new();
+        parse_toml(text, Path::new("<inline>"), &mut raw)?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(mut raw: BTreeMap<&'static str, Raw>) -> Result<Self, ConfigError> {
+        let listen_raw = raw.remove("listen");
+        let listen = match &listen_raw {
+            Some(value) => {
+                parse("listen", value, "a socket address such as `127.0.0.1:8080`", |s| s.parse::<SocketAddr>().ok())?
+            }
+            None => DEFAULT_LISTEN.parse().map_err(|_| invalid("listen", "default", "valid"))?,
+        };
+        let issuer = match raw.remove("issuer") {
+            Some(value) => {
+                let text = string("issuer", &value)?;
+                Issuer::parse(&text).map_err(|expected| invalid("issuer", &value.origin("issuer"), &expected))?
+            }
+            None if listen.ip().is_loopback() => {
+                Issuer::parse(&format!("http://{listen}")).map_err(|e| invalid("issuer", "default", &e))?
+            }
+            None => {
+                let origin = listen_raw.map_or_else(String::new, |r| r.origin("listen"));
+                return Err(invalid(
+                    "issuer",
+                    "not set",
+                    &format!(
+                        "set explicitly when listening on a non-loopback address ({listen}, from {origin}); \
+                         use the https URL that relying parties reach, e.g. GATEHOUSE_ISSUER=https://login.example.com"
+                    ),
+                ));
+            }
+        };
+        let database_url = match raw.remove("database_url") {
+            Some(value) => {
+                parse("database_url", &value, "a `sqlite:` or `postgres://` URL, e.g. `sqlite:gatehouse.db`", |s| {
+                    crate::store::Backend::of(s).map(|_| s.to_owned())
+                })?
+            }
+            None => DEFAULT_DATABASE_URL.to_owned(),
+        };
+        let defaults = Lifetimes::default();
+        let mut duration = |key: &'static str, default: i64| match raw.remove(key) {
+            Some(value) => parse(key, &value, DURATION_EXPECTED, parse_duration),
+            None => Ok(default),
+        };
+        let lifetimes = Lifetimes {
+            code: duration("lifetimes.code", defaults.code)?,
+            id_token: duration("lifetimes.id_token", defaults.id_token)?,
+            access_token: duration("lifetimes.access_token", defaults.access_token)?,
+            refresh_idle: duration("lifetimes.refresh_idle", defaults.refresh_idle)?,
+            refresh_absolute: duration("lifetimes.refresh_absolute", defaults.refresh_absolute)?,
+        };
+        let jwks_max_age = duration("keys.jwks_max_age", 5 * 60)?;
+        if lifetimes.refresh_idle > lifetimes.refresh_absolute {
+            return Err(invalid(
+                "lifetimes.refresh_idle",
+                "configuration",
+                "no longer than `lifetimes.refresh_absolute`",
+            ));
+        }
+        Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age })
+    }
+}
+
+const DURATION_EXPECTED: &str =
+    "a positive duration: seconds, or a number with s, m, h or d, such as `90s`, `10m`, `30d`";
+
+/// Parses `90`, `90s`, `10m`, `12h`, `30d` into seconds; zero and negatives are refused.
+fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 60 * 60,
+        'd' => 24 * 60 * 60,
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    n.checked_mul(scale).filter(|secs| *secs > 0)
+}
+
+fn invalid(key: &str, origin: &str, expected: &str) -> ConfigError {
+    ConfigError::Invalid { key: key.to_owned(), origin: origin.to_owned(), expected: expected.to_owned() }
+}
+
+/// The value as text: TOML strings and integers are both accepted as text.
+fn string(key: &str, raw: &Raw) -> Result<String, ConfigError> {
+    match raw {
+        Raw::Env(_, s) | Raw::File(toml::Value::String(s), _) => Ok(s.clone()),
+        Raw::File(toml::Value::Integer(n), _) => Ok(n.to_string()),
+        Raw::File(other, _) => Err(invalid(key, &raw.origin(key), &format!("a string, not a {}", other.type_str()))),
+    }
+}
+
+fn parse<T>(key: &str, raw: &Raw, expected: &str, f: impl FnOnce(&str) -> Option<T>) -> Result<T, ConfigError> {
+    let text = string(key, raw)?;
+    f(&text).ok_or_else(|| invalid(key, &raw.origin(key), &format!("{expected}; got `{text}`")))
+}
+
+fn read_file(path: &Path, raw: &mut BTreeMap<&'static str, Raw>) -> Result<(), ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })?;
+    parse_toml(&text, path, raw)
+}
+
+fn parse_toml(text: &str, path: &Path, raw: &mut BTreeMap<&'static str, Raw>) -> Result<(), ConfigError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::File { path: path.to_owned(), message: e.to_string() })?;
+    let mut flat = Vec::new();
+    flatten("", table, &mut flat);
+    for (key, value) in flat {
+        let Some(known) = KEYS.iter().find(|k| **k == key) else {
+            return Err(ConfigError::UnknownKey { key, path: path.to_owned(), known: KEYS.join(", ") });
+        };
+        raw.insert(known, Raw::File(value, path.to_owned()));
+    }
+    Ok(())
+}
+
+/// `[lifetimes] code = 60` becomes `("lifetimes.code", 60)`.
+fn flatten(prefix: &str, table: toml::Table, out: &mut Vec<(String, toml::Value)>) {
+    for (key, value) in table {
+        let key = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+        match value {
+            toml::Value::Table(inner) => flatten(&key, inner, out),
+            value => out.push((key, value)),
+        }
+    }
+}
+
+/// The environment variable for a key: `lifetimes.code` → `GATEHOUSE_LIFETIMES_CODE`.
+pub fn env_var(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+fn read_env(env: impl IntoIterator<Item = (String, String)>, raw: &mut BTreeMap<&'static str, Raw>) -> Vec<String> {
+    let mut unknown = Vec::new();
+    for (var, value) in env {
+        if !var.starts_with(ENV_PREFIX) || ENV_NOT_KEYS.contains(&var.as_str()) {
+            continue;
+        }
+        match KEYS.iter().find(|key| env_var(key) == var) {
+            Some(key) => {
+                raw.insert(key, Raw::Env(var, value));
+            }
+            None => unknown.push(var),
+        }
+    }
+    unknown
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut raw = BTreeMap::new();
+        parse_toml(toml, Path::new("test.toml"), &mut raw)?;
+        read_env(env.iter().map(|(k, v)| (k.to_string(), v.to_string())), &mut raw);
+        Config::from_raw(raw)
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_matching_issuer() {
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:8080");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.lifetimes, Lifetimes::default());
+        assert_eq!(config.lifetimes.code, 60);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config = load(
+            "issuer = \"https://a.example\"\n[lifetimes]\ncode = \"2m\"\n",
+            &[("GATEHOUSE_ISSUER", "https://b.example/tenant/"), ("GATEHOUSE_LIFETIMES_ACCESS_TOKEN", "15m")],
+        )
+        .unwrap();
+        assert_eq!(config.issuer.as_str(), "https://b.example/tenant/");
+        assert_eq!(config.issuer.path(), "/tenant");
+        assert_eq!(config.issuer.endpoint("/jwks"), "https://b.example/tenant/jwks");
+        assert_eq!(config.lifetimes.code, 120);
+        assert_eq!(config.lifetimes.access_token, 900);
+    }
+
+    #[test]
+    fn non_loopback_listen_requires_an_issuer() {
+        let err = load("listen = \"0.0.0.0:8080\"", &[]).unwrap_err().to_string();
+        assert!(err.contains("`issuer`"), "{err}");
+        assert!(err.contains("non-loopback"), "{err}");
+        let ok = load("listen = \"0.0.0.0:8080\"\nissuer = \"https://id.example\"", &[]).unwrap();
+        assert_eq!(ok.issuer.as_str(), "https://id.example");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_its_origin() {
+        let err = load("", &[("GATEHOUSE_LISTEN", "nowhere")]).unwrap_err().to_string();
+        assert!(err.contains("`listen`") && err.contains("GATEHOUSE_LISTEN") && err.contains("nowhere"), "{err}");
+        let err = load("[lifetimes]\ncode = \"soon\"", &[]).unwrap_err().to_string();
+        assert!(err.contains("`lifetimes.code`") && err.contains("test.toml"), "{err}");
+        let err = load("database_url = \"mysql://x\"", &[]).unwrap_err().to_string();
+        assert!(err.contains("`database_url`"), "{err}");
+        let err = load("issuer = \"http://id.example\"", &[]).unwrap_err().to_string();
+        assert!(err.contains("https"), "{err}");
+        let err = load("issuer = 5", &[]).unwrap_err().to_string();
+        assert!(err.contains("`issuer`"), "{err}");
+        let err = load("[lifetimes]\nrefresh_idle = \"100d\"", &[]).unwrap_err().to_string();
+        assert!(err.contains("refresh_idle"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused_and_unknown_env_vars_reported() {
+        let err = load("isuer = \"x\"", &[]).unwrap_err().to_string();
+        assert!(err.contains("unknown configuration key `isuer`"), "{err}");
+        let mut raw = BTreeMap::new();
+        let unknown = read_env([("GATEHOUSE_ISUER".to_string(), "x".to_string())], &mut raw);
+        assert_eq!(unknown, ["GATEHOUSE_ISUER"]);
+    }
+
+    #[test]
+    fn issuers_are_checked() {
+        assert!(Issuer::parse("http://localhost:8080").is_ok());
+        assert!(Issuer::parse("http://[::1]:8080").is_ok());
+        assert!(Issuer::parse("https://id.example/x?y=1").is_err());
+        assert!(Issuer::parse("https://id.example/#f").is_err());
+        assert!(Issuer::parse("ftp://id.example").is_err());
+        assert!(Issuer::parse("https://u:p@id.example").is_err());
+        assert!(Issuer::parse("id.example").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(90));
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("10m"), Some(600));
+        assert_eq!(parse_duration("2h"), Some(7200));
+        assert_eq!(parse_duration("30d"), Some(2_592_000));
+        for bad in ["", "0", "-5", "5w", "m", "1.5h", "99999999999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

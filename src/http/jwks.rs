@@ -1,0 +1,17 @@
+//! `GET /jwks`: the published signing keys (RFC 7517), public members only.
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{AppState, json_response};
+
+/// Serves the keys published now. `max-age` is the JWKS cache lifetime that key
+/// rotation waits for before a new key signs.
+pub(super) async fn get(State(state): State<AppState>) -> Response {
+    let config = &state.config;
+    let now = state.clock.now();
+    let max_token_lifetime = config.lifetimes.id_token.max(config.lifetimes.access_token);
+    let jwks = state.keys.jwks(now, max_token_lifetime);
+    let body = serde_json::to_vec(&jwks).unwrap_or_default();
+    json_response(body, &format!("public, max-age={}", config.jwks_max_age))
+}

@@ -1,0 +1,71 @@
+//! The HTTP edge: routing, extraction and responses. No SQL and no protocol rules
+//! here; handlers call into the protocol and store layers and map the result.
+
+mod discovery;
+mod health;
+mod jwks;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::KeySet;
+use crate::store::Store;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The signing keys.
+    pub keys: KeySet,
+    /// The one source of time.
+    pub clock: Arc<dyn Clock>,
+    /// The discovery document, built once from the configuration.
+    discovery: Arc<[u8]>,
+}
+
+impl AppState {
+    /// Assembles the state; the discovery document is rendered here, once.
+    pub fn new(config: Config, store: Arc<dyn Store>, keys: KeySet, clock: Arc<dyn Clock>) -> Self {
+        let discovery = discovery::document(&config).into();
+        Self { config: Arc::new(config), store, keys, clock, discovery }
+    }
+}
+
+/// All routes on one screen, served under the issuer's path.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::get))
+        .route("/jwks", get(jwks::get))
+        .route("/healthz", get(health::get));
+    let prefix = state.config.issuer.path().to_owned();
+    let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
+    app.with_state(state).layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers every response carries.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// A JSON body with a `Cache-Control` header.
+fn json_response(body: impl Into<axum::body::Body>, cache_control: &str) -> Response {
+    let mut response = Response::new(body.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(value) = HeaderValue::from_str(cache_control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    response
+}

@@ -1,0 +1,119 @@
+//! What a client registration must satisfy.
+
+use std::fmt;
+
+/// A grant type a client may be allowed (RFC 6749 §4, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    /// RFC 6749 §4.1
+    AuthorizationCode,
+    /// RFC 6749 §6
+    RefreshToken,
+    /// RFC 6749 §4.4
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// Every grant type gatehouse knows.
+    pub const ALL: [GrantType; 3] = [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials];
+
+    /// The `grant_type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// Parses a `grant_type` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Checks a client id: 1 to 128 characters from `A-Z a-z 0-9 . _ ~ -`, so that it
+/// needs no escaping in URLs, forms or HTTP Basic credentials.
+pub fn check_client_id(id: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | '-');
+    if id.is_empty() || id.len() > 128 || !id.chars().all(allowed) {
+        return Err(format!(
+            "invalid client id `{id}`: use 1 to 128 characters from letters, digits, `.`, `_`, `~` and `-`"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a redirect URI for registration (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1):
+/// absolute, no fragment; `https`, or `http` on a loopback host, or a private-use
+/// scheme in reverse-domain form (`com.example.app:/callback`) for native apps.
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("invalid redirect URI `{uri}`: {why}"));
+    let Ok(url) = url::Url::parse(uri) else {
+        return refuse("not an absolute URI");
+    };
+    if url.fragment().is_some() || uri.contains('#') {
+        return refuse("it must not contain a fragment (RFC 6749 §3.1.2)");
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => refuse("plain http is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https"),
+        scheme if scheme.contains('.') => Ok(()),
+        _ => refuse("use https, http on a loopback host, or a reverse-domain scheme such as com.example.app:/cb"),
+    }
+}
+
+/// Whether a URL's host is `localhost` or a loopback address.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids() {
+        assert!(check_client_id("my-app_2.v~1").is_ok());
+        for bad in ["", "a b", "a:b", "é", &"x".repeat(129)] {
+            assert!(check_client_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redirect_uris() {
+        for good in [
+            "https://app.example/cb",
+            "https://app.example/cb?x=1",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/cb",
+            "http://[::1]:8000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(check_redirect_uri(good).is_ok(), "{good}");
+        }
+        for bad in ["/cb", "https://app.example/cb#x", "http://app.example/cb", "javascript:alert(1)", "myapp://cb"] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grant_types_round_trip() {
+        for g in GrantType::ALL {
+            assert_eq!(GrantType::parse(g.as_str()), Some(g));
+        }
+        assert_eq!(GrantType::parse("implicit"), None);
+    }
+}

@@ -1,0 +1,305 @@
+//! The one SQL implementation of [`Store`](super::Store), shared by both backends.
+//!
+//! The statements are written once, with `$n` placeholders that SQLite and
+//! PostgreSQL both understand, and expanded by `sql_store!` for each backend's pool
+//! type. What differs between the engines (connecting, migrations, how to serialise
+//! a read-then-write transaction) lives in `sqlite.rs` and `postgres.rs`.
+
+use super::{Client, ClientKind, KeyRow, StoreError, User};
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+pub(super) fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Database(e),
+    }
+}
+
+/// Lists are stored as JSON arrays in text columns, alike on both engines.
+pub(super) fn json_list(items: &[String]) -> String {
+    serde_json::Value::from(items).to_string()
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// A `clients` row as read.
+#[derive(sqlx::FromRow)]
+pub(super) struct ClientRecord {
+    id: String,
+    name: String,
+    kind: String,
+    secret_hash: Option<Vec<u8>>,
+    redirect_uris: String,
+    grant_types: String,
+    post_logout_redirect_uris: String,
+    audiences: String,
+    id_token_signed_response_alg: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<ClientRecord> for Client {
+    type Error = StoreError;
+    fn try_from(r: ClientRecord) -> Result<Self, StoreError> {
+        Ok(Client {
+            kind: ClientKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("client kind {}", r.kind)))?,
+            redirect_uris: parse_json("redirect_uris", &r.redirect_uris)?,
+            grant_types: parse_json("grant_types", &r.grant_types)?,
+            post_logout_redirect_uris: parse_json("post_logout_redirect_uris", &r.post_logout_redirect_uris)?,
+            audiences: parse_json("audiences", &r.audiences)?,
+            id: r.id,
+            name: r.name,
+            secret_hash: r.secret_hash,
+            id_token_signed_response_alg: r.id_token_signed_response_alg,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// A `users` row as read.
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRecord {
+    id: String,
+    username: String,
+    password_hash: String,
+    disabled: bool,
+    claims: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<UserRecord> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRecord) -> Result<Self, StoreError> {
+        Ok(User {
+            claims: parse_json("claims", &r.claims)?,
+            id: r.id,
+            username: r.username,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// A `signing_keys` row as read.
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyRecord {
+    kid: String,
+    alg: String,
+    private_der: Vec<u8>,
+    created_at: i64,
+    published_at: i64,
+    activates_at: i64,
+    retires_at: Option<i64>,
+}
+
+impl From<KeyRecord> for KeyRow {
+    fn from(r: KeyRecord) -> Self {
+        KeyRow {
+            kid: r.kid,
+            alg: r.alg,
+            private_der: r.private_der,
+            created_at: r.created_at,
+            published_at: r.published_at,
+            activates_at: r.activates_at,
+            retires_at: r.retires_at,
+        }
+    }
+}
+
+pub(super) const CLIENT_COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, \
+     post_logout_redirect_uris, audiences, id_token_signed_response_alg, created_at";
+
+/// Expands the [`Store`](super::Store) implementation for a store type with a
+/// `pool` field and an inherent `begin_serialized()`.
+macro_rules! sql_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                Self::BACKEND
+            }
+
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("select 1").execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn insert_client(&self, c: &Client) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into clients (id, name, kind, secret_hash, redirect_uris, grant_types, \
+                     post_logout_redirect_uris, audiences, id_token_signed_response_alg, created_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&c.id)
+                .bind(&c.name)
+                .bind(c.kind.as_str())
+                .bind(&c.secret_hash)
+                .bind(json_list(&c.redirect_uris))
+                .bind(json_list(&c.grant_types))
+                .bind(json_list(&c.post_logout_redirect_uris))
+                .bind(json_list(&c.audiences))
+                .bind(&c.id_token_signed_response_alg)
+                .bind(c.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_client(&self, id: &str) -> $crate::store::StoreResult<Option<Client>> {
+                let sql = sqlx::AssertSqlSafe(format!("select {CLIENT_COLUMNS} from clients where id = $1"));
+                let row: Option<ClientRecord> =
+                    sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.map(Client::try_from).transpose()
+            }
+
+            async fn list_clients(&self) -> $crate::store::StoreResult<Vec<Client>> {
+                let sql = sqlx::AssertSqlSafe(format!("select {CLIENT_COLUMNS} from clients order by id"));
+                let rows: Vec<ClientRecord> = sqlx::query_as(sql).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.into_iter().map(Client::try_from).collect()
+            }
+
+            async fn delete_client(&self, id: &str) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("delete from clients where id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_user(&self, u: &User) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into users (id, username, username_key, password_hash, disabled, claims, \
+                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&u.id)
+                .bind(&u.username)
+                .bind($crate::store::username_key(&u.username))
+                .bind(&u.password_hash)
+                .bind(u.disabled)
+                .bind(serde_json::Value::Object(u.claims.clone()).to_string())
+                .bind(u.created_at)
+                .bind(u.updated_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_user_by_username(&self, username: &str) -> $crate::store::StoreResult<Option<User>> {
+                let row: Option<UserRecord> = sqlx::query_as(
+                    "select id, username, password_hash, disabled, claims, created_at, updated_at \
+                     from users where username_key = $1",
+                )
+                .bind($crate::store::username_key(username))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn find_user(&self, id: &str) -> $crate::store::StoreResult<Option<User>> {
+                let row: Option<UserRecord> = sqlx::query_as(
+                    "select id, username, password_hash, disabled, claims, created_at, updated_at \
+                     from users where id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn list_users(&self) -> $crate::store::StoreResult<Vec<User>> {
+                let rows: Vec<UserRecord> = sqlx::query_as(
+                    "select id, username, password_hash, disabled, claims, created_at, updated_at \
+                     from users order by username_key",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.into_iter().map(User::try_from).collect()
+            }
+
+            async fn set_password(
+                &self,
+                username: &str,
+                password_hash: &str,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("update users set password_hash = $1, updated_at = $2 where username_key = $3")
+                    .bind(password_hash)
+                    .bind(now)
+                    .bind($crate::store::username_key(username))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_disabled(
+                &self,
+                username: &str,
+                disabled: bool,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("update users set disabled = $1, updated_at = $2 where username_key = $3")
+                    .bind(disabled)
+                    .bind(now)
+                    .bind($crate::store::username_key(username))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_user(&self, username: &str) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("delete from users where username_key = $1")
+                    .bind($crate::store::username_key(username))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn list_keys(&self) -> $crate::store::StoreResult<Vec<KeyRow>> {
+                let rows: Vec<KeyRecord> = sqlx::query_as(
+                    "select kid, alg, private_der, created_at, published_at, activates_at, retires_at \
+                     from signing_keys order by created_at, kid",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(KeyRow::from).collect())
+            }
+
+            async fn insert_first_key(&self, k: &KeyRow) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.begin_serialized().await?;
+                let done = sqlx::query(
+                    "insert into signing_keys (kid, alg, private_der, created_at, published_at, activates_at, retires_at) \
+                     select $1, $2, $3, $4, $5, $6, $7 \
+                     where not exists (select 1 from signing_keys where alg = $2)",
+                )
+                .bind(&k.kid)
+                .bind(&k.alg)
+                .bind(&k.private_der)
+                .bind(k.created_at)
+                .bind(k.published_at)
+                .bind(k.activates_at)
+                .bind(k.retires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+        }
+    };
+}
+
+pub(super) use sql_store;

@@ -1,0 +1,45 @@
+//! The SQLite backend: the embedded default, one file in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, Transaction};
+
+use super::sql::{CLIENT_COLUMNS, ClientRecord, KeyRecord, UserRecord, db_err, json_list, sql_store};
+use super::{Backend, Client, KeyRow, StoreResult, User};
+
+/// A store in a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    const BACKEND: Backend = Backend::Sqlite;
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+    /// Opens (creating if missing) the file a `sqlite:` URL names and migrates it.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
+        let store = Self { pool };
+        Self::MIGRATOR.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// A transaction that holds the write lock from its first statement, so that a
+    /// read followed by a write cannot fail with "database is locked" halfway.
+    async fn begin_serialized(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("begin immediate").await.map_err(db_err)
+    }
+}
+
+sql_store!(SqliteStore);
