@@ -44,6 +44,8 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// The `Cache-Control: max-age` of `/jwks`, in seconds: how long relying parties may cache keys.
     pub jwks_max_age: i64,
+    /// Whether the issuer was derived from `listen` rather than configured.
+    issuer_from_listen: bool,
 }
 
 /// Lifetimes in seconds.
@@ -175,6 +177,17 @@ impl Raw {
 }
 
 impl Config {
+    /// Records the address actually bound (it differs from `listen` for port 0) and,
+    /// when the issuer was derived from `listen`, derives it again from that address.
+    pub fn bound_to(&mut self, addr: SocketAddr) {
+        self.listen = addr;
+        if self.issuer_from_listen
+            && let Ok(issuer) = Issuer::parse(&format!("http://{addr}"))
+        {
+            self.issuer = issuer;
+        }
+    }
+
     /// Loads the configuration: `file` if given (it must exist), otherwise
     /// `gatehouse.toml` if it exists; then the `GATEHOUSE_*` variables in `env`.
     /// Unknown `GATEHOUSE_*` variables are returned so the caller can warn about them.
@@ -208,6 +221,7 @@ impl Config {
             }
             None => DEFAULT_LISTEN.parse().map_err(|_| invalid("listen", "default", "valid"))?,
         };
+        let issuer_from_listen = !raw.contains_key("issuer");
         let issuer = match raw.remove("issuer") {
             Some(value) => {
                 let text = string("issuer", &value)?;
@@ -256,7 +270,7 @@ impl Config {
                 "no longer than `lifetimes.refresh_absolute`",
             ));
         }
-        Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age })
+        Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age, issuer_from_listen })
     }
 }
 

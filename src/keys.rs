@@ -192,15 +192,22 @@ fn rsa_thumbprint(n: &str, e: &str) -> String {
 /// CPU-bound (tens to hundreds of milliseconds): call it off the async runtime.
 pub fn generate_rsa(now: UnixTime) -> Result<KeyRow, KeyError> {
     use rsa::pkcs1::EncodeRsaPrivateKey;
-    use rsa::traits::PublicKeyParts;
 
     let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| KeyError::Generate(e.to_string()))?;
     let der = key.to_pkcs1_der().map_err(|e| KeyError::Generate(e.to_string()))?;
-    let kid = rsa_thumbprint(&b64url(&key.n_bytes()), &b64url(&key.e_bytes()));
+    rsa_key_row(der.as_bytes().to_vec(), now)
+}
+
+/// A key row for an RSA private key in PKCS#1 DER, published and active from `now`,
+/// with its thumbprint as `kid`.
+pub fn rsa_key_row(private_der: Vec<u8>, now: UnixTime) -> Result<KeyRow, KeyError> {
+    let pair = RsaKeyPair::from_der(&private_der)
+        .map_err(|e| KeyError::Invalid { kid: "(new key)".into(), reason: e.to_string() })?;
+    let jwk = rsa_jwk(&pair, Alg::Rs256, String::new());
     Ok(KeyRow {
-        kid,
+        kid: rsa_thumbprint(&jwk.n, &jwk.e),
         alg: Alg::Rs256.as_str().to_owned(),
-        private_der: der.as_bytes().to_vec(),
+        private_der,
         created_at: now,
         published_at: now,
         activates_at: now,

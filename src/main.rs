@@ -23,10 +23,12 @@ fn init_logging() {
         .ok()
         .and_then(|f| f.parse::<tracing_subscriber::filter::Targets>().ok())
         .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
+    let stderr_is_terminal = std::io::stderr().is_terminal();
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(stderr_is_terminal))
         .with(filter)
         .init();
 }

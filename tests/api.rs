@@ -1,1 +1,7 @@
+//! The one integration-test binary: each module covers an area, and every
+//! behaviour test runs against SQLite and (with `DATABASE_URL`) PostgreSQL.
 
+mod cli;
+mod common;
+mod discovery;
+mod keys;

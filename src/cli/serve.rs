@@ -7,21 +7,23 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 
 /// Opens the store, loads the keys, binds the listener and serves.
-pub(super) async fn run(config: Config) -> Result<(), CliError> {
+pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
     let store = open_store(&config).await?;
     let listen = config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::usage(format!("cannot listen on {listen}: {e}")))?;
+    config.bound_to(listener.local_addr()?);
     tracing::info!(
         issuer = %config.issuer,
         database = %redact_url(&config.database_url),
         "starting gatehouse {}",
         env!("CARGO_PKG_VERSION")
     );
-    let state = crate::start(config, store, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| CliError::usage(format!("cannot listen on {listen}: {e}")))?;
+    let state = crate::start(config, store.clone(), Arc::new(SystemClock)).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     crate::serve(state, listener, shutdown_signal()).await?;
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -204,6 +204,8 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Closes every connection, waiting for them to finish; later calls fail.
+    async fn close(&self);
 
     /// Registers a client; `Conflict` if the id is taken.
     async fn insert_client(&self, client: &Client) -> StoreResult<()>;

@@ -128,6 +128,10 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
             async fn insert_client(&self, c: &Client) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "insert into clients (id, name, kind, secret_hash, redirect_uris, grant_types, \

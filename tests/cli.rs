@@ -1,0 +1,314 @@
+//! The admin CLI, run as the built binary against a real store. Every error path
+//! says what is wrong and leaves the store as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use gatehouse::store::{ClientKind, Store};
+
+use crate::backend_tests;
+use crate::common::{Backend, TestDb};
+
+backend_tests!(
+    client_add_prints_the_secret_once_and_stores_only_its_hash,
+    client_errors_leave_the_store_unchanged,
+    client_list_show_remove,
+    user_add_hashes_the_password_and_stores_claims,
+    user_errors_leave_the_store_unchanged,
+    user_passwd_disable_enable_remove,
+    migrate_reports_an_up_to_date_database,
+);
+
+/// The binary, with a clean environment, a private working directory and a store.
+struct Cli {
+    db: TestDb,
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    async fn new(backend: Backend) -> Self {
+        Self { db: TestDb::new(backend).await, dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        cmd.args(args)
+            .env_clear()
+            .env("GATEHOUSE_DATABASE_URL", &self.db.url)
+            .env("GATEHOUSE_LOG", "warn")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs `gatehouse ARGS` with `stdin` piped in (not a terminal).
+    fn run(&self, args: &[&str], stdin: &str) -> Run {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let run = self.run(args, stdin);
+        assert!(run.ok, "gatehouse {args:?} failed: {}", run.stderr);
+        run.stdout
+    }
+
+    /// Runs a command that must fail, and returns its error message.
+    fn fails(&self, args: &[&str], stdin: &str) -> String {
+        let run = self.run(args, stdin);
+        assert!(!run.ok, "gatehouse {args:?} should fail; printed {}", run.stdout);
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+        run.stderr
+    }
+
+    async fn store(&self) -> Arc<dyn Store> {
+        gatehouse::store::open(&self.db.url).await.unwrap()
+    }
+}
+
+/// `key:   value` lines of the CLI's output.
+fn field<'a>(stdout: &'a str, key: &str) -> Option<&'a str> {
+    stdout.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::trim))
+}
+
+async fn client_add_prints_the_secret_once_and_stores_only_its_hash(backend: Backend) {
+    let cli = Cli::new(backend).await;
+
+    let out = cli.ok(&["client", "add", "web", "--redirect-uri", "https://app.example/cb", "--name", "Web"], "");
+    let public = cli.ok(&["client", "add", "spa", "--public", "--redirect-uri", "http://localhost:3000/cb"], "");
+
+    let secret = field(&out, "client_secret").expect("the secret is printed");
+    assert_eq!(secret.len(), 43, "256 bits, base64url");
+    assert!(field(&public, "client_secret").is_none());
+    let store = cli.store().await;
+    let web = store.find_client("web").await.unwrap().unwrap();
+    assert_eq!(web.kind, ClientKind::Confidential);
+    assert_eq!(web.secret_hash.as_deref(), Some(gatehouse::secret::hash(secret).as_slice()));
+    assert_eq!(web.redirect_uris, ["https://app.example/cb"]);
+    assert_eq!(web.grant_types, ["authorization_code", "refresh_token"]);
+    assert_eq!(web.name, "Web");
+    let spa = store.find_client("spa").await.unwrap().unwrap();
+    assert_eq!(spa.kind, ClientKind::Public);
+    assert_eq!(spa.secret_hash, None);
+    // The secret is not shown again.
+    assert!(!cli.ok(&["client", "show", "web"], "").contains(secret));
+    assert!(!cli.ok(&["client", "list"], "").contains(secret));
+}
+
+async fn client_errors_leave_the_store_unchanged(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    cli.ok(&["client", "add", "web", "--redirect-uri", "https://app.example/cb"], "");
+    let store = cli.store().await;
+    let before = store.list_clients().await.unwrap();
+
+    let cases: &[(&[&str], &str)] = &[
+        (&["client", "add", "web", "--redirect-uri", "https://other.example/cb"], "client id `web` already exists"),
+        (&["client", "add", "bad id", "--redirect-uri", "https://a.example/cb"], "invalid client id"),
+        (&["client", "add", "new"], "needs at least one --redirect-uri"),
+        (&["client", "add", "new", "--redirect-uri", "http://app.example/cb"], "plain http is allowed only"),
+        (&["client", "add", "new", "--redirect-uri", "https://a.example/cb#frag"], "fragment"),
+        (&["client", "add", "new", "--redirect-uri", "/relative"], "not an absolute URI"),
+        (
+            &["client", "add", "new", "--redirect-uri", "https://a.example/cb", "--grant-type", "implicit"],
+            "unknown grant type `implicit`",
+        ),
+        (
+            &["client", "add", "new", "--public", "--grant-type", "client_credentials"],
+            "public client cannot use client_credentials",
+        ),
+        (&["client", "show", "ghost"], "unknown client `ghost`"),
+        (&["client", "remove", "ghost"], "unknown client `ghost`"),
+    ];
+    for (args, message) in cases {
+        let err = cli.fails(args, "");
+        assert!(err.contains(message), "gatehouse {args:?}: expected {message:?}, got {err}");
+    }
+
+    assert_eq!(store.list_clients().await.unwrap(), before);
+}
+
+async fn client_list_show_remove(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    cli.ok(&["client", "add", "b-app", "--redirect-uri", "https://b.example/cb"], "");
+    cli.ok(&["client", "add", "a-app", "--public", "--redirect-uri", "com.example.app:/cb"], "");
+    cli.ok(&["client", "add", "svc", "--grant-type", "client_credentials", "--audience", "https://api.example"], "");
+
+    let list = cli.ok(&["client", "list"], "");
+    let ids: Vec<&str> = list.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(ids, ["a-app", "b-app", "svc"]);
+    let show = cli.ok(&["client", "show", "svc"], "");
+    assert_eq!(field(&show, "grant types"), Some("client_credentials"));
+    assert_eq!(field(&show, "audience"), Some("https://api.example"));
+
+    assert!(cli.ok(&["client", "remove", "b-app"], "").contains("removed client b-app"));
+    let store = cli.store().await;
+    assert!(store.find_client("b-app").await.unwrap().is_none());
+    assert_eq!(store.list_clients().await.unwrap().len(), 2);
+}
+
+async fn user_add_hashes_the_password_and_stores_claims(backend: Backend) {
+    let cli = Cli::new(backend).await;
+
+    let out = cli.ok(
+        &[
+            "user",
+            "add",
+            "Alice",
+            "--email",
+            "alice@example.com",
+            "--email-verified",
+            "--name",
+            "Alice Liddell",
+            "--claim",
+            "locale=en-GB",
+            "--claim",
+            r#"address={"locality":"Oxford","country":"UK"}"#,
+        ],
+        "wonderland\n",
+    );
+
+    assert!(out.contains("added user Alice"));
+    let store = cli.store().await;
+    let user = store.find_user_by_username("alice").await.unwrap().expect("found case-insensitively");
+    assert_eq!(user.username, "Alice");
+    assert!(uuid::Uuid::parse_str(&user.id).is_ok(), "sub is a UUID, not the username: {}", user.id);
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    assert!(gatehouse::password::verify("wonderland".into(), Some(user.password_hash.clone())).await);
+    assert!(!gatehouse::password::verify("wonderland\n".into(), Some(user.password_hash)).await);
+    assert!(!user.disabled);
+    let claims = serde_json::Value::Object(user.claims);
+    assert_eq!(
+        claims,
+        serde_json::json!({
+            "email": "alice@example.com", "email_verified": true, "name": "Alice Liddell", "locale": "en-GB",
+            "address": {"locality": "Oxford", "country": "UK"},
+        })
+    );
+}
+
+async fn user_errors_leave_the_store_unchanged(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    cli.ok(&["user", "add", "alice"], "first\n");
+    let store = cli.store().await;
+    let before = store.list_users().await.unwrap();
+
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["user", "add", "ALICE"], "pw\n", "username `ALICE` is already taken"),
+        (&["user", "add", "bob"], "\n", "the password must not be empty"),
+        (&["user", "add", "bob"], "", "the password must not be empty"),
+        (&["user", "add", " bob"], "pw\n", "invalid username"),
+        (&["user", "add", ""], "pw\n", "invalid username"),
+        (&["user", "add", "bob", "--claim", "sub=admin"], "pw\n", "`sub` is not a standard claim"),
+        (&["user", "add", "bob", "--claim", "nickname"], "pw\n", "must be NAME=VALUE"),
+        (&["user", "add", "bob", "--email", "not-an-address"], "pw\n", "not an email address"),
+        (&["user", "add", "bob", "--name", "B", "--claim", "name=C"], "pw\n", "claim `name` is given twice"),
+        (&["user", "passwd", "alice"], "\n", "the password must not be empty"),
+        (&["user", "passwd", "ghost"], "pw\n", "unknown user `ghost`"),
+        (&["user", "disable", "ghost"], "", "unknown user `ghost`"),
+        (&["user", "enable", "ghost"], "", "unknown user `ghost`"),
+        (&["user", "remove", "ghost"], "", "unknown user `ghost`"),
+    ];
+    for (args, stdin, message) in cases {
+        let err = cli.fails(args, stdin);
+        assert!(err.contains(message), "gatehouse {args:?}: expected {message:?}, got {err}");
+    }
+
+    assert_eq!(store.list_users().await.unwrap(), before);
+}
+
+async fn user_passwd_disable_enable_remove(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    cli.ok(&["user", "add", "bob", "--email", "bob@example.com"], "old\n");
+    let store = cli.store().await;
+    let created = store.find_user_by_username("bob").await.unwrap().unwrap();
+
+    cli.ok(&["user", "passwd", "Bob"], "new password\n");
+    let user = store.find_user_by_username("bob").await.unwrap().unwrap();
+    assert!(gatehouse::password::verify("new password".into(), Some(user.password_hash.clone())).await);
+    assert!(!gatehouse::password::verify("old".into(), Some(user.password_hash)).await);
+    assert_eq!(user.id, created.id, "the subject never changes");
+
+    cli.ok(&["user", "disable", "bob"], "");
+    assert!(store.find_user_by_username("bob").await.unwrap().unwrap().disabled);
+    let list = cli.ok(&["user", "list"], "");
+    assert_eq!(list.trim(), format!("bob\t{}\tdisabled\tbob@example.com", created.id));
+    cli.ok(&["user", "enable", "bob"], "");
+    assert!(!store.find_user_by_username("bob").await.unwrap().unwrap().disabled);
+
+    cli.ok(&["user", "remove", "bob"], "");
+    assert!(store.find_user_by_username("bob").await.unwrap().is_none());
+    assert!(store.find_user(&created.id).await.unwrap().is_none());
+}
+
+async fn migrate_reports_an_up_to_date_database(backend: Backend) {
+    let cli = Cli::new(backend).await;
+    assert!(cli.ok(&["migrate"], "").contains("database is up to date"));
+    // Running it again is harmless.
+    assert!(cli.ok(&["migrate"], "").contains("database is up to date"));
+    cli.store().await.ping().await.unwrap();
+}
+
+/// Invalid configuration stops the command with a message naming the key.
+#[tokio::test]
+async fn invalid_configuration_names_the_key() {
+    let cli = Cli::new(Backend::Sqlite).await;
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+
+    let err = run(cli.command(&["serve"]).env("GATEHOUSE_LISTEN", "everywhere"));
+    assert!(err.contains("`listen`") && err.contains("GATEHOUSE_LISTEN"), "{err}");
+    let err = run(cli.command(&["serve"]).env("GATEHOUSE_LISTEN", "0.0.0.0:0"));
+    assert!(err.contains("`issuer`") && err.contains("non-loopback"), "{err}");
+    let err = run(cli.command(&["migrate"]).env("GATEHOUSE_DATABASE_URL", "mysql://localhost/x"));
+    assert!(err.contains("`database_url`"), "{err}");
+    std::fs::write(cli.dir.path().join("gatehouse.toml"), "[lifetimes]\ncode = \"forever\"\n").unwrap();
+    let err = run(&mut cli.command(&["serve"]));
+    assert!(err.contains("`lifetimes.code`") && err.contains("gatehouse.toml"), "{err}");
+    let err = run(&mut cli.command(&["serve", "--config", "missing.toml"]));
+    assert!(err.contains("missing.toml"), "{err}");
+}
+
+/// `gatehouse serve` as the README runs it: it picks up the port it was given and
+/// serves discovery with an issuer that matches.
+#[tokio::test]
+async fn serve_runs_the_provider() {
+    let cli = Cli::new(Backend::Sqlite).await;
+    let mut child = cli
+        .command(&["serve"])
+        .env("GATEHOUSE_LISTEN", "127.0.0.1:0")
+        .env("GATEHOUSE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let addr = stderr
+        .lines()
+        .map(|l| l.unwrap())
+        .find_map(|l| l.split("listening on ").nth(1).map(str::to_owned))
+        .expect("the server says where it listens");
+
+    let meta: serde_json::Value =
+        reqwest::get(format!("{addr}/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(meta["issuer"], addr);
+    assert_eq!(meta["jwks_uri"], format!("{addr}/jwks"));
+}

@@ -1,0 +1,102 @@
+//! Discovery, JWKS and health, as a relying party and a load balancer see them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+
+use crate::backend_tests;
+use crate::common::{Backend, Options, TestApp};
+
+backend_tests!(
+    discovery_lists_the_required_metadata,
+    routes_live_under_an_issuer_path,
+    jwks_publishes_public_members_only,
+    healthz_reports_the_store,
+);
+
+async fn discovery_lists_the_required_metadata(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let response = app.get("/.well-known/openid-configuration").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.headers()["cache-control"], "public, max-age=3600");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let meta: Value = response.json().await.unwrap();
+    assert_eq!(meta["issuer"], app.issuer.as_str());
+    assert_eq!(meta["authorization_endpoint"], app.url("/authorize"));
+    assert_eq!(meta["token_endpoint"], app.url("/token"));
+    assert_eq!(meta["jwks_uri"], app.url("/jwks"));
+    assert_eq!(meta["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(meta["subject_types_supported"], serde_json::json!(["public"]));
+    assert_eq!(meta["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+    // Request objects are refused, so nothing about them is advertised (CONFORMANCE.md §3).
+    let keys: Vec<&String> = meta.as_object().unwrap().keys().collect();
+    assert!(keys.iter().all(|k| !k.starts_with("request")), "{keys:?}");
+    assert!(meta.get("registration_endpoint").is_none());
+}
+
+async fn routes_live_under_an_issuer_path(backend: Backend) {
+    let options = Options { issuer_path: "/tenant".into(), ..Options::default() };
+    let app = TestApp::spawn_with(backend, options).await;
+    assert!(app.issuer.ends_with("/tenant"));
+
+    let meta = app.get_json("/.well-known/openid-configuration").await;
+
+    assert_eq!(meta["issuer"], app.issuer.as_str());
+    for key in ["authorization_endpoint", "token_endpoint", "jwks_uri"] {
+        let url = meta[key].as_str().unwrap();
+        assert!(url.starts_with(&format!("{}/", app.issuer)), "{key}: {url}");
+    }
+    assert_eq!(app.get("/jwks").await.status(), 200);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    // Nothing is served outside the issuer's path.
+    let root = app.issuer.trim_end_matches("/tenant");
+    let outside = app.http.get(format!("{root}/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(outside.status(), 404);
+}
+
+async fn jwks_publishes_public_members_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let response = app.get("/jwks").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    let jwks: Value = response.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let stored = app.store.list_keys().await.unwrap();
+    for key in keys {
+        let mut members: Vec<&String> = key.as_object().unwrap().keys().collect();
+        members.sort();
+        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["use"], "sig");
+        assert_eq!(key["alg"], "RS256");
+        assert!(stored.iter().any(|k| k.kid == key["kid"]));
+    }
+}
+
+async fn healthz_reports_the_store(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let up = app.get("/healthz").await;
+    assert_eq!(up.status(), 200);
+    assert_eq!(up.headers()["cache-control"], "no-store");
+    assert_eq!(up.json::<Value>().await.unwrap()["status"], "ok");
+
+    app.store.close().await;
+    let down = app.get("/healthz").await;
+    assert_eq!(down.status(), 503);
+    assert_eq!(down.json::<Value>().await.unwrap()["status"], "unavailable");
+}
+
+/// An unknown path is a plain 404, not a crash or a redirect.
+#[tokio::test]
+async fn unknown_paths_are_not_found() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.get("/nope").await.status(), 404);
+    assert_eq!(app.http.post(app.url("/jwks")).send().await.unwrap().status(), 405);
+}

@@ -1,0 +1,100 @@
+//! Signing keys as relying parties meet them: verified by an RP library from the
+//! served JWKS, kept across restarts, agreed on by instances starting together.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use gatehouse::clock::Clock;
+use gatehouse::keys::{Alg, KeySet};
+use openidconnect::core::{CoreClient, CoreIdToken, CoreProviderMetadata};
+use openidconnect::{ClientId, IssuerUrl, Nonce};
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::common::{Backend, Options, TestApp, TestDb};
+
+backend_tests!(
+    an_rp_library_verifies_what_gatehouse_signs,
+    the_first_key_is_generated_once_and_survives_a_restart,
+    instances_starting_together_agree_on_one_key,
+);
+
+/// Signs an ID token with the server's own active key, as the token endpoint will.
+async fn sign_id_token(app: &TestApp, claims: &Value) -> String {
+    let keys = KeySet::from_rows(&app.store.list_keys().await.unwrap()).unwrap();
+    keys.active(Alg::Rs256, app.clock.now()).unwrap().sign("JWT", claims).unwrap()
+}
+
+async fn an_rp_library_verifies_what_gatehouse_signs(backend: Backend) {
+    let options = Options { issuer_path: "/realm".into(), ..Options::default() };
+    let app = TestApp::spawn_with(backend, options).await;
+    let now = app.clock.now();
+    let claims = json!({
+        "iss": app.issuer, "sub": "248289761001", "aud": ["rp"], "exp": now + 600, "iat": now,
+        "nonce": "n-0S6_WzA2Mj",
+    });
+    let jwt = sign_id_token(&app, &claims).await;
+
+    // The RP discovers the provider and fetches JWKS itself.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &http)
+        .await
+        .expect("openidconnect accepts the discovery document and JWKS");
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new("rp".into()), None);
+    let verifier = client.id_token_verifier();
+    let token: CoreIdToken = jwt.parse().unwrap();
+    let verified = token.claims(&verifier, &Nonce::new("n-0S6_WzA2Mj".into())).expect("the signature verifies");
+    assert_eq!(verified.subject().as_str(), "248289761001");
+
+    // A token for another audience, or signed by a key that is not published, is refused.
+    let other_aud =
+        sign_id_token(&app, &json!({"iss": app.issuer, "sub": "x", "aud": ["other"], "exp": now + 600, "iat": now}))
+            .await;
+    let token: CoreIdToken = other_aud.parse().unwrap();
+    assert!(token.claims(&verifier, |_: Option<&Nonce>| Ok(())).is_err());
+    let foreign = KeySet::from_rows(&[gatehouse::keys::generate_rsa(now).unwrap()]).unwrap();
+    let forged = foreign.active(Alg::Rs256, now).unwrap().sign("JWT", &claims).unwrap();
+    let token: CoreIdToken = forged.parse().unwrap();
+    assert!(token.claims(&verifier, &Nonce::new("n-0S6_WzA2Mj".into())).is_err());
+}
+
+async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let jwks = app.get_json("/jwks").await;
+    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn the_first_key_is_generated_once_and_survives_a_restart(backend: Backend) {
+    let no_fixture = || Options { fixture_key: false, ..Options::default() };
+    let first = TestApp::spawn_with(backend, no_fixture()).await;
+    let kids = jwks_kids(&first).await;
+    assert_eq!(kids.len(), 1, "a fresh store gets exactly one key");
+    let (clock, db_url) = (first.clock.clone(), first.db_url.clone());
+    let db = first.stop_keep_db().await;
+
+    let second = TestApp::spawn_on(&db_url, clock, no_fixture()).await;
+
+    assert_eq!(jwks_kids(&second).await, kids, "the key is loaded, not regenerated");
+    assert_eq!(second.store.list_keys().await.unwrap().len(), 1);
+    drop(second);
+    drop(db);
+}
+
+async fn instances_starting_together_agree_on_one_key(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let config = || gatehouse::config::Config::from_toml(&format!("database_url = \"{}\"", db.url)).unwrap();
+    let clock = Arc::new(gatehouse::clock::TestClock::starting_now());
+    let (a, b) = (gatehouse::store::open(&db.url).await.unwrap(), gatehouse::store::open(&db.url).await.unwrap());
+
+    let (one, two) = tokio::join!(
+        gatehouse::start(config(), a.clone(), clock.clone()),
+        gatehouse::start(config(), b.clone(), clock.clone()),
+    );
+
+    let now = clock.now();
+    let kid_one = one.unwrap().keys.active(Alg::Rs256, now).unwrap().kid().to_owned();
+    let kid_two = two.unwrap().keys.active(Alg::Rs256, now).unwrap().kid().to_owned();
+    assert_eq!(kid_one, kid_two);
+    assert_eq!(a.list_keys().await.unwrap().len(), 1);
+    a.close().await;
+    b.close().await;
+}
