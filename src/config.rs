@@ -25,6 +25,7 @@ const KEYS: &[&str] = &[
     "lifetimes.access_token",
     "lifetimes.refresh_idle",
     "lifetimes.refresh_absolute",
+    "lifetimes.session",
     "keys.jwks_max_age",
 ];
 
@@ -61,12 +62,14 @@ pub struct Lifetimes {
     pub refresh_idle: i64,
     /// A refresh-token family ends this long after the login (default 90 days).
     pub refresh_absolute: i64,
+    /// A browser session (single sign-on at the login page) lasts this long (default 1 day).
+    pub session: i64,
 }
 
 impl Default for Lifetimes {
     fn default() -> Self {
         const DAY: i64 = 24 * 60 * 60;
-        Self { code: 60, id_token: 10 * 60, access_token: 60 * 60, refresh_idle: 30 * DAY, refresh_absolute: 90 * DAY }
+        Self { code: 60, id_token: 10 * 60, access_token: 60 * 60, refresh_idle: 30 * DAY, refresh_absolute: 90 * DAY, session: DAY }
     }
 }
 
@@ -261,6 +264,7 @@ impl Config {
             access_token: duration("lifetimes.access_token", defaults.access_token)?,
             refresh_idle: duration("lifetimes.refresh_idle", defaults.refresh_idle)?,
             refresh_absolute: duration("lifetimes.refresh_absolute", defaults.refresh_absolute)?,
+            session: duration("lifetimes.session", defaults.session)?,
         };
         let jwks_max_age = duration("keys.jwks_max_age", 5 * 60)?;
         if lifetimes.refresh_idle > lifetimes.refresh_absolute {

@@ -24,6 +24,22 @@ pub enum Alg {
 }
 
 impl Alg {
+    /// The algorithm as jsonwebtoken names it, for verification.
+    pub fn jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+        }
+    }
+
+    /// The hash of `at_hash` (OIDC Core §3.1.3.6): the one the `alg` uses.
+    pub fn at_hash(self, access_token: &str) -> String {
+        let digest = match self {
+            Self::Rs256 => aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes()),
+        };
+        let bytes = digest.as_ref();
+        b64url(&bytes[..bytes.len() / 2])
+    }
+
     /// The `alg` name (RFC 7518 §3.1).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,6 +117,7 @@ pub struct SigningKey {
     alg: Alg,
     pair: RsaKeyPair,
     jwk: Jwk,
+    decoding: jsonwebtoken::DecodingKey,
     published_at: UnixTime,
     activates_at: UnixTime,
     retires_at: Option<UnixTime>,
@@ -125,10 +142,12 @@ impl SigningKey {
         let alg = Alg::parse(&row.alg).ok_or_else(|| invalid(format!("unsupported algorithm {}", row.alg)))?;
         let pair = RsaKeyPair::from_der(&row.private_der).map_err(|e| invalid(e.to_string()))?;
         let jwk = rsa_jwk(&pair, alg, row.kid.clone());
+        let decoding = jsonwebtoken::DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             alg,
             pair,
             jwk,
+            decoding,
             published_at: row.published_at,
             activates_at: row.activates_at,
             retires_at: row.retires_at,
@@ -148,6 +167,11 @@ impl SigningKey {
     /// The public key as a JWK.
     pub fn jwk(&self) -> &Jwk {
         &self.jwk
+    }
+
+    /// The public key for verifying tokens presented back to gatehouse.
+    pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
+        &self.decoding
     }
 
     /// Signs `claims` as a compact JWS (RFC 7515 §7.1) with header `typ` (`JWT`, `at+jwt`, …).

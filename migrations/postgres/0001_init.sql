@@ -17,8 +17,11 @@ create table clients (
     audiences text not null default '[]',
     -- null: the server's default signing algorithm
     id_token_signed_response_alg text,
+    -- PKCE (S256) required at /authorize; always true for public clients
+    require_pkce boolean not null default true,
     created_at bigint not null,
-    check ((kind = 'public') = (secret_hash is null))
+    check ((kind = 'public') = (secret_hash is null)),
+    check (kind = 'confidential' or require_pkce)
 );
 
 -- People who log in. `id` is the stable subject identifier (`sub`).
@@ -54,6 +57,9 @@ create index sessions_expiry on sessions (expires_at);
 create table authorization_requests (
     id text primary key,
     client_id text not null references clients (id) on delete cascade,
+    -- sha-256 of the browser cookie of the browser that made the request: only that
+    -- browser can finish it (login CSRF protection)
+    browser_hash bytea not null,
     -- the validated request as json
     request text not null,
     created_at bigint not null,

@@ -32,6 +32,10 @@ pub enum ClientCommand {
         /// An extra audience for access tokens (one of the client's APIs); repeat for several.
         #[arg(long = "audience", value_name = "AUD")]
         audiences: Vec<String>,
+        /// Let this confidential client send authorization requests without PKCE
+        /// (for relying parties that cannot send it; public clients always need it).
+        #[arg(long)]
+        no_pkce: bool,
     },
     /// List clients.
     List,
@@ -50,8 +54,23 @@ pub enum ClientCommand {
 pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), CliError> {
     let now = crate::clock::Clock::now(&crate::clock::SystemClock);
     match cmd {
-        ClientCommand::Add { id, redirect_uris, public, grant_types, name, post_logout_redirect_uris, audiences } => {
+        ClientCommand::Add {
+            id,
+            redirect_uris,
+            public,
+            grant_types,
+            name,
+            post_logout_redirect_uris,
+            audiences,
+            no_pkce,
+        } => {
             let kind = if public { ClientKind::Public } else { ClientKind::Confidential };
+            if public && no_pkce {
+                return Err(CliError::usage("a public client always needs PKCE: --no-pkce is for confidential clients"));
+            }
+            if audiences.iter().any(|a| a.trim().is_empty()) {
+                return Err(CliError::usage("--audience must not be empty"));
+            }
             let grant_types = check_grant_types(&grant_types, kind)?;
             check_client_id(&id).map_err(CliError::Usage)?;
             if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
@@ -71,6 +90,7 @@ pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), Cli
                 post_logout_redirect_uris,
                 audiences,
                 id_token_signed_response_alg: None,
+                require_pkce: !no_pkce,
                 created_at: now,
             };
             store.insert_client(&client).await.map_err(|e| match e {
@@ -149,6 +169,7 @@ fn print_client(c: &Client) {
         }
     );
     println!("grant types:   {}", c.grant_types.join(" "));
+    println!("pkce:          {}", if c.require_pkce { "required (S256)" } else { "optional (S256)" });
     for uri in &c.redirect_uris {
         println!("redirect_uri:  {uri}");
     }

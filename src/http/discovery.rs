@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{AppState, json_response};
 use crate::config::Config;
 use crate::keys::DEFAULT_ALG;
+use crate::oauth::{claims, scope};
 
 /// Provider metadata (Discovery §3). Only what gatehouse does is advertised; every
 /// URL is built from the issuer.
@@ -15,11 +16,20 @@ struct Metadata<'a> {
     issuer: &'a str,
     authorization_endpoint: String,
     token_endpoint: String,
+    userinfo_endpoint: String,
     jwks_uri: String,
+    scopes_supported: &'a [&'a str],
     response_types_supported: &'a [&'a str],
     response_modes_supported: &'a [&'a str],
+    grant_types_supported: &'a [&'a str],
     subject_types_supported: &'a [&'a str],
     id_token_signing_alg_values_supported: Vec<&'a str>,
+    token_endpoint_auth_methods_supported: &'a [&'a str],
+    code_challenge_methods_supported: &'a [&'a str],
+    claims_supported: Vec<&'a str>,
+    claims_parameter_supported: bool,
+    /// RFC 9207: every authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: bool,
 }
 
 /// The metadata document as JSON bytes.
@@ -29,11 +39,26 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
         issuer: issuer.as_str(),
         authorization_endpoint: issuer.endpoint("/authorize"),
         token_endpoint: issuer.endpoint("/token"),
+        userinfo_endpoint: issuer.endpoint("/userinfo"),
         jwks_uri: issuer.endpoint("/jwks"),
+        scopes_supported: scope::SUPPORTED,
         response_types_supported: &["code"],
         response_modes_supported: &["query"],
+        grant_types_supported: &["authorization_code"],
         subject_types_supported: &["public"],
         id_token_signing_alg_values_supported: vec![DEFAULT_ALG.as_str()],
+        token_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post", "none"],
+        code_challenge_methods_supported: &["S256"],
+        claims_supported: [
+            &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "updated_at"][..],
+            claims::PROFILE,
+            claims::EMAIL,
+            claims::ADDRESS,
+            claims::PHONE,
+        ]
+        .concat(),
+        claims_parameter_supported: true,
+        authorization_response_iss_parameter_supported: true,
     };
     // Serialising a struct of strings cannot fail.
     serde_json::to_vec(&metadata).unwrap_or_default()

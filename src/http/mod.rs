@@ -1,16 +1,25 @@
 //! The HTTP edge: routing, extraction and responses. No SQL and no protocol rules
 //! here; handlers call into the protocol and store layers and map the result.
 
+mod authorize;
+mod cookies;
 mod discovery;
+mod error;
+mod extract;
 mod health;
 mod jwks;
+mod login;
+mod pages;
+mod token;
+mod userinfo;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -45,7 +54,13 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/.well-known/openid-configuration", get(discovery::get))
         .route("/jwks", get(jwks::get))
-        .route("/healthz", get(health::get));
+        .route("/authorize", get(authorize::handle).post(authorize::handle))
+        .route("/login", get(login::handle).post(login::handle))
+        .route("/token", post(token::post))
+        .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
+        .route("/healthz", get(health::get))
+        // OAuth requests are small; refuse big bodies before reading them.
+        .layer(DefaultBodyLimit::max(64 * 1024));
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     app.with_state(state).layer(axum::middleware::map_response(security_headers))

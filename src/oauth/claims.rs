@@ -95,3 +95,95 @@ mod tests {
         assert!(parse_value("name", "").is_err());
     }
 }
+
+/// The `claims` request parameter (OpenID Connect Core §5.5), reduced to what
+/// gatehouse acts on: the names of the claims asked for in userinfo and the ID token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RequestedClaims {
+    /// Claims asked for at the userinfo endpoint.
+    #[serde(default)]
+    pub userinfo: Vec<String>,
+    /// Claims asked for in the ID token.
+    #[serde(default)]
+    pub id_token: Vec<String>,
+}
+
+impl RequestedClaims {
+    /// Parses the `claims` parameter: a JSON object whose `userinfo` and `id_token`
+    /// members are objects keyed by claim name (values `null` or an object).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|_| "claims is not valid JSON".to_owned())?;
+        let Value::Object(top) = value else {
+            return Err("claims must be a JSON object".into());
+        };
+        let names = |member: &str| -> Result<Vec<String>, String> {
+            match top.get(member) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Object(requests)) => {
+                    if requests.values().any(|v| !(v.is_null() || v.is_object())) {
+                        return Err(format!("each claim in claims.{member} must be null or an object"));
+                    }
+                    Ok(requests.keys().cloned().collect())
+                }
+                Some(_) => Err(format!("claims.{member} must be a JSON object")),
+            }
+        };
+        Ok(Self { userinfo: names("userinfo")?, id_token: names("id_token")? })
+    }
+}
+
+/// The claims of `user` released for `scope` plus those `requested` by name
+/// (§5.4, §5.5), leaving out any the user does not have. `sub` is not included.
+pub fn release(
+    user_claims: &Map<String, Value>,
+    updated_at: i64,
+    scope: &super::scope::Scope,
+    requested: &[String],
+) -> Map<String, Value> {
+    let by_scope = [("profile", PROFILE), ("email", EMAIL), ("address", ADDRESS), ("phone", PHONE)];
+    let wanted = |name: &str| {
+        requested.iter().any(|r| r == name)
+            || by_scope.iter().any(|(s, names)| scope.has(s) && names.contains(&name))
+    };
+    let mut released: Map<String, Value> =
+        user_claims.iter().filter(|(name, _)| wanted(name)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    // `updated_at` is a profile claim kept by gatehouse itself (§5.1: a number).
+    if scope.has("profile") || requested.iter().any(|r| r == "updated_at") {
+        released.insert("updated_at".into(), Value::from(updated_at));
+    }
+    released
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+    use crate::oauth::scope::Scope;
+    use serde_json::json;
+
+    #[test]
+    fn releases_by_scope_and_by_request() {
+        let user = json!({"name": "Ada", "email": "a@x", "email_verified": true, "phone_number": "+1"});
+        let user = user.as_object().unwrap();
+        let email_only = release(user, 7, &Scope::from_stored("openid email"), &[]);
+        assert_eq!(Value::Object(email_only), json!({"email": "a@x", "email_verified": true}));
+        let asked = release(user, 7, &Scope::from_stored("openid"), &["name".into(), "website".into()]);
+        assert_eq!(Value::Object(asked), json!({"name": "Ada"}));
+        let profile = release(user, 7, &Scope::from_stored("openid profile"), &[]);
+        assert_eq!(Value::Object(profile), json!({"name": "Ada", "updated_at": 7}));
+        assert!(release(user, 7, &Scope::from_stored("openid"), &[]).is_empty());
+    }
+
+    #[test]
+    fn parses_the_claims_parameter() {
+        let c = RequestedClaims::parse(r#"{"userinfo":{"name":{"essential":true},"email":null},"id_token":{"auth_time":null}}"#)
+            .unwrap();
+        let mut userinfo = c.userinfo.clone();
+        userinfo.sort();
+        assert_eq!(userinfo, ["email", "name"]);
+        assert_eq!(c.id_token, ["auth_time"]);
+        assert!(RequestedClaims::parse("nope").is_err());
+        assert!(RequestedClaims::parse("[]").is_err());
+        assert!(RequestedClaims::parse(r#"{"userinfo":[]}"#).is_err());
+        assert!(RequestedClaims::parse(r#"{"userinfo":{"name":true}}"#).is_err());
+    }
+}

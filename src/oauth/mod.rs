@@ -2,4 +2,15 @@
 //! returns a checked value or says what is wrong.
 
 pub mod claims;
+pub mod authorize;
 pub mod client;
+pub mod client_auth;
+pub mod error;
+pub mod jwt;
+pub mod params;
+pub mod pkce;
+pub mod scope;
+pub mod session;
+pub mod token;
+pub mod tokens;
+pub mod userinfo;

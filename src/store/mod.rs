@@ -3,6 +3,7 @@
 //! database's `now()`. No protocol rules live here, only data and atomicity.
 
 mod postgres;
+mod rows;
 mod sql;
 mod sqlite;
 
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 pub use postgres::PgStore;
+pub use rows::*;
 pub use sqlite::SqliteStore;
 
 /// A failure of the store.
@@ -65,138 +67,6 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     }
 }
 
-/// Whether a client has a secret (confidential) or not (public, PKCE-only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientKind {
-    /// Authenticates with a secret at the token endpoint.
-    Confidential,
-    /// Runs on the user's device and cannot keep a secret (RFC 6749 §2.1).
-    Public,
-}
-
-impl ClientKind {
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Confidential => "confidential",
-            Self::Public => "public",
-        }
-    }
-
-    /// Parses a stored or typed name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "confidential" => Some(Self::Confidential),
-            "public" => Some(Self::Public),
-            _ => None,
-        }
-    }
-}
-
-/// A registered relying party.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Client {
-    /// The `client_id`.
-    pub id: String,
-    /// A human-readable name, shown on the login page.
-    pub name: String,
-    /// Confidential or public.
-    pub kind: ClientKind,
-    /// SHA-256 of the client secret; `None` for public clients.
-    pub secret_hash: Option<Vec<u8>>,
-    /// Redirect URIs, matched exactly.
-    pub redirect_uris: Vec<String>,
-    /// Grant types the client may use.
-    pub grant_types: Vec<String>,
-    /// Where RP-initiated logout may send the browser back to.
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Extra `aud` values for access tokens (the client's APIs).
-    pub audiences: Vec<String>,
-    /// The `alg` for this client's ID tokens; `None` for the server default.
-    pub id_token_signed_response_alg: Option<String>,
-    /// When it was registered.
-    pub created_at: UnixTime,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("secret_hash", &self.secret_hash.as_ref().map(|_| "[redacted]"))
-            .field("redirect_uris", &self.redirect_uris)
-            .field("grant_types", &self.grant_types)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A person who can log in.
-#[derive(Clone, PartialEq)]
-pub struct User {
-    /// The stable subject identifier (`sub`): a UUID, never the username.
-    pub id: String,
-    /// The login name, as typed at registration.
-    pub username: String,
-    /// The PHC string of the argon2id hash.
-    pub password_hash: String,
-    /// A disabled user cannot log in or refresh.
-    pub disabled: bool,
-    /// Standard claims (OpenID Connect Core §5.1) as a JSON object, `sub` and `updated_at` excluded.
-    pub claims: serde_json::Map<String, serde_json::Value>,
-    /// When the user was created.
-    pub created_at: UnixTime,
-    /// When the user's password or claims last changed (the `updated_at` claim).
-    pub updated_at: UnixTime,
-}
-
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("password_hash", &"[redacted]")
-            .field("disabled", &self.disabled)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The key under which usernames are unique: "Alice" and "alice" are one account.
-pub fn username_key(username: &str) -> String {
-    username.to_lowercase()
-}
-
-/// A signing key as stored. Its state is derived from the times, never from a flag.
-#[derive(Clone, PartialEq, Eq)]
-pub struct KeyRow {
-    /// The key id published in JWKS and named by every JWT header.
-    pub kid: String,
-    /// The JWS `alg`, e.g. `RS256`.
-    pub alg: String,
-    /// The private key in DER (PKCS#1 for RSA).
-    pub private_der: Vec<u8>,
-    /// When it was created.
-    pub created_at: UnixTime,
-    /// From when it is in JWKS.
-    pub published_at: UnixTime,
-    /// From when it may sign.
-    pub activates_at: UnixTime,
-    /// From when it no longer signs; it stays published while tokens it signed live.
-    pub retires_at: Option<UnixTime>,
-}
-
-impl std::fmt::Debug for KeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRow")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .field("private_der", &"[redacted]")
-            .field("published_at", &self.published_at)
-            .field("activates_at", &self.activates_at)
-            .field("retires_at", &self.retires_at)
-            .finish()
-    }
-}
-
 /// Everything gatehouse keeps. Implemented once in SQL for both backends (`sql.rs`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -230,6 +100,35 @@ pub trait Store: Send + Sync + 'static {
     async fn set_disabled(&self, username: &str, disabled: bool, now: UnixTime) -> StoreResult<bool>;
     /// Removes a user and everything issued to them; false if there was none.
     async fn delete_user(&self, username: &str) -> StoreResult<bool>;
+
+    /// Starts a browser session.
+    async fn insert_session(&self, session: &SessionRow) -> StoreResult<()>;
+    /// The live session with this cookie hash.
+    async fn find_session(&self, id_hash: &[u8], now: UnixTime) -> StoreResult<Option<SessionRow>>;
+    /// Ends a session; false if there was none.
+    async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<bool>;
+
+    /// Keeps an authorization request until the user has logged in.
+    async fn insert_pending_request(&self, request: &PendingRequestRow) -> StoreResult<()>;
+    /// The unexpired pending request with this id.
+    async fn find_pending_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<PendingRequestRow>>;
+    /// Removes and returns the unexpired pending request with this id, atomically:
+    /// of two concurrent calls, one gets it.
+    async fn take_pending_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<PendingRequestRow>>;
+
+    /// Stores a new authorization code.
+    async fn insert_code(&self, code: &CodeRow) -> StoreResult<()>;
+    /// The code with this hash, redeemed or not.
+    async fn find_code(&self, code_hash: &[u8]) -> StoreResult<Option<CodeRow>>;
+    /// Marks the code redeemed and creates its grant, in one transaction. True for
+    /// the one caller that redeemed it; false if it was already redeemed.
+    async fn redeem_code(&self, code_hash: &[u8], grant: &GrantRow, now: UnixTime) -> StoreResult<bool>;
+
+    /// The grant with this id.
+    async fn find_grant(&self, id: &str) -> StoreResult<Option<GrantRow>>;
+    /// Revokes a grant (and so every token of it); false if there is no such grant
+    /// or it was already revoked.
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
 
     /// All signing keys, oldest first.
     async fn list_keys(&self) -> StoreResult<Vec<KeyRow>>;

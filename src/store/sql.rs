@@ -5,7 +5,7 @@
 //! type. What differs between the engines (connecting, migrations, how to serialise
 //! a read-then-write transaction) lives in `sqlite.rs` and `postgres.rs`.
 
-use super::{Client, ClientKind, KeyRow, StoreError, User};
+use super::{Client, ClientKind, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreError, User};
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`].
 pub(super) fn db_err(e: sqlx::Error) -> StoreError {
@@ -36,6 +36,7 @@ pub(super) struct ClientRecord {
     post_logout_redirect_uris: String,
     audiences: String,
     id_token_signed_response_alg: Option<String>,
+    require_pkce: bool,
     created_at: i64,
 }
 
@@ -52,6 +53,7 @@ impl TryFrom<ClientRecord> for Client {
             name: r.name,
             secret_hash: r.secret_hash,
             id_token_signed_response_alg: r.id_token_signed_response_alg,
+            require_pkce: r.require_pkce,
             created_at: r.created_at,
         })
     }
@@ -111,7 +113,42 @@ impl From<KeyRecord> for KeyRow {
 }
 
 pub(super) const CLIENT_COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, \
-     post_logout_redirect_uris, audiences, id_token_signed_response_alg, created_at";
+     post_logout_redirect_uris, audiences, id_token_signed_response_alg, require_pkce, created_at";
+
+// Rows whose columns match their fields one to one are read directly.
+impl_from_row!(SessionRow { id_hash, sid, user_id, auth_time, created_at, expires_at });
+impl_from_row!(PendingRequestRow { id, client_id, browser_hash, request, created_at, expires_at });
+impl_from_row!(CodeRow {
+    code_hash, grant_id, client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, claims,
+    created_at, expires_at, consumed_at
+});
+impl_from_row!(GrantRow { id, client_id, user_id, scope, sid, auth_time, claims, created_at, expires_at, revoked_at });
+
+pub(super) const CODE_COLUMNS: &str = "code_hash, grant_id, client_id, user_id, sid, redirect_uri, scope, nonce, \
+     code_challenge, auth_time, claims, created_at, expires_at, consumed_at";
+pub(super) const GRANT_COLUMNS: &str =
+    "id, client_id, user_id, scope, sid, auth_time, claims, created_at, expires_at, revoked_at";
+
+/// Implements `sqlx::FromRow` for a row struct whose fields are named as its columns,
+/// for any database whose rows decode the field types (both of ours do).
+macro_rules! impl_from_row {
+    ($row:ident { $($field:ident),* $(,)? }) => {
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $row
+        where
+            &'r str: sqlx::ColumnIndex<R>,
+            String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+                Ok(Self { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+    };
+}
+use impl_from_row;
 
 /// Expands the [`Store`](super::Store) implementation for a store type with a
 /// `pool` field and an inherent `begin_serialized()`.
@@ -135,8 +172,8 @@ macro_rules! sql_store {
             async fn insert_client(&self, c: &Client) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "insert into clients (id, name, kind, secret_hash, redirect_uris, grant_types, \
-                     post_logout_redirect_uris, audiences, id_token_signed_response_alg, created_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     post_logout_redirect_uris, audiences, id_token_signed_response_alg, require_pkce, created_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&c.id)
                 .bind(&c.name)
@@ -147,6 +184,7 @@ macro_rules! sql_store {
                 .bind(json_list(&c.post_logout_redirect_uris))
                 .bind(json_list(&c.audiences))
                 .bind(&c.id_token_signed_response_alg)
+                .bind(c.require_pkce)
                 .bind(c.created_at)
                 .execute(&self.pool)
                 .await
@@ -265,6 +303,187 @@ macro_rules! sql_store {
             async fn delete_user(&self, username: &str) -> $crate::store::StoreResult<bool> {
                 let done = sqlx::query("delete from users where username_key = $1")
                     .bind($crate::store::username_key(username))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_session(&self, r: &SessionRow) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into sessions (id_hash, sid, user_id, auth_time, created_at, expires_at) \
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&r.id_hash)
+                .bind(&r.sid)
+                .bind(&r.user_id)
+                .bind(r.auth_time)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_session(
+                &self,
+                id_hash: &[u8],
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<Option<SessionRow>> {
+                sqlx::query_as(
+                    "select id_hash, sid, user_id, auth_time, created_at, expires_at from sessions \
+                     where id_hash = $1 and expires_at > $2",
+                )
+                .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)
+            }
+
+            async fn delete_session(&self, id_hash: &[u8]) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("delete from sessions where id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_pending_request(&self, r: &PendingRequestRow) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into authorization_requests (id, client_id, browser_hash, request, created_at, expires_at) \
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&r.id)
+                .bind(&r.client_id)
+                .bind(&r.browser_hash)
+                .bind(&r.request)
+                .bind(r.created_at)
+                .bind(r.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_pending_request(
+                &self,
+                id: &str,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<Option<PendingRequestRow>> {
+                sqlx::query_as(
+                    "select id, client_id, browser_hash, request, created_at, expires_at \
+                     from authorization_requests where id = $1 and expires_at > $2",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)
+            }
+
+            async fn take_pending_request(
+                &self,
+                id: &str,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<Option<PendingRequestRow>> {
+                sqlx::query_as(
+                    "delete from authorization_requests where id = $1 and expires_at > $2 \
+                     returning id, client_id, browser_hash, request, created_at, expires_at",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)
+            }
+
+            async fn insert_code(&self, r: &CodeRow) -> $crate::store::StoreResult<()> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "insert into authorization_codes ({CODE_COLUMNS}) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                ));
+                sqlx::query(sql)
+                    .bind(&r.code_hash)
+                    .bind(&r.grant_id)
+                    .bind(&r.client_id)
+                    .bind(&r.user_id)
+                    .bind(&r.sid)
+                    .bind(&r.redirect_uri)
+                    .bind(&r.scope)
+                    .bind(&r.nonce)
+                    .bind(&r.code_challenge)
+                    .bind(r.auth_time)
+                    .bind(&r.claims)
+                    .bind(r.created_at)
+                    .bind(r.expires_at)
+                    .bind(r.consumed_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_code(&self, code_hash: &[u8]) -> $crate::store::StoreResult<Option<CodeRow>> {
+                let sql = sqlx::AssertSqlSafe(format!("select {CODE_COLUMNS} from authorization_codes where code_hash = $1"));
+                sqlx::query_as(sql).bind(code_hash).fetch_optional(&self.pool).await.map_err(db_err)
+            }
+
+            async fn redeem_code(
+                &self,
+                code_hash: &[u8],
+                g: &GrantRow,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<bool> {
+                // One transaction: a concurrent redemption waits on the code row and then
+                // sees it consumed, by which time the grant it may want to revoke exists.
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let won = sqlx::query(
+                    "update authorization_codes set consumed_at = $1 \
+                     where code_hash = $2 and consumed_at is null and grant_id = $3",
+                )
+                .bind(now)
+                .bind(code_hash)
+                .bind(&g.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected()
+                    > 0;
+                if won {
+                    let sql = sqlx::AssertSqlSafe(format!(
+                        "insert into grants ({GRANT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    ));
+                    sqlx::query(sql)
+                        .bind(&g.id)
+                        .bind(&g.client_id)
+                        .bind(&g.user_id)
+                        .bind(&g.scope)
+                        .bind(&g.sid)
+                        .bind(g.auth_time)
+                        .bind(&g.claims)
+                        .bind(g.created_at)
+                        .bind(g.expires_at)
+                        .bind(g.revoked_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(won)
+            }
+
+            async fn find_grant(&self, id: &str) -> $crate::store::StoreResult<Option<GrantRow>> {
+                let sql = sqlx::AssertSqlSafe(format!("select {GRANT_COLUMNS} from grants where id = $1"));
+                sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await.map_err(db_err)
+            }
+
+            async fn revoke_grant(&self, id: &str, now: $crate::clock::UnixTime) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("update grants set revoked_at = $1 where id = $2 and revoked_at is null")
+                    .bind(now)
+                    .bind(id)
                     .execute(&self.pool)
                     .await
                     .map_err(db_err)?;

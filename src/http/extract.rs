@@ -1,0 +1,95 @@
+//! Reading OAuth requests strictly: parameters from the query (GET) or a
+//! form-encoded body (POST), HTTP Basic client credentials, and Bearer tokens.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, header};
+use base64::Engine;
+
+use crate::oauth::error::OAuthError;
+use crate::oauth::params::Params;
+
+/// The parameters of a request: the query of a GET, the form body of a POST.
+pub fn params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, String> {
+    if method == Method::GET {
+        return Params::parse(query.unwrap_or("").as_bytes());
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err("the body must be application/x-www-form-urlencoded".into());
+    }
+    Params::parse(body)
+}
+
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded
+/// before base64). `None` without an `Authorization: Basic` header.
+pub fn basic_auth(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else { return Err(malformed()) };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let unescape = |s: &str| -> Result<String, OAuthError> {
+        let spaced = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced).decode_utf8().map(|c| c.into_owned()).map_err(|_| malformed())
+    };
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+fn malformed() -> OAuthError {
+    OAuthError::invalid_client("the Authorization header is malformed")
+}
+
+/// Where the access token came from (RFC 6750 §2).
+pub enum Bearer {
+    /// No token at all.
+    Missing,
+    /// A token from the header or the form body.
+    Token(String),
+    /// Something malformed, or a token sent two ways at once.
+    Invalid(OAuthError),
+}
+
+/// The Bearer token of a request: `Authorization: Bearer` (§2.1) or, for a form POST,
+/// `access_token` in the body (§2.2); never both (§2).
+pub fn bearer(headers: &HeaderMap, form: Option<&Params>) -> Bearer {
+    let from_header = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => match v.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+                Some(token.trim().to_owned())
+            }
+            _ => return Bearer::Invalid(OAuthError::invalid_request("the Authorization header is not a Bearer token")),
+        },
+        Some(Err(_)) => return Bearer::Invalid(OAuthError::invalid_request("the Authorization header is malformed")),
+    };
+    let from_body = form.and_then(|p| p.get("access_token")).map(str::to_owned);
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Bearer::Invalid(OAuthError::invalid_request("send the access token one way, not two")),
+        (Some(token), None) | (None, Some(token)) => Bearer::Token(token),
+        (None, None) => Bearer::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let mut headers = HeaderMap::new();
+        // "my%20app:p%3Ass" → id "my app", secret "p:ss"
+        let encoded = base64::engine::general_purpose::STANDARD.encode("my%20app:p%3Ass");
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {encoded}")).unwrap_or_else(|_| unreachable!()));
+        assert_eq!(basic_auth(&headers).ok().flatten(), Some(("my app".into(), "p:ss".into())));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        assert!(basic_auth(&headers).is_err());
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert_eq!(basic_auth(&headers).ok().flatten(), None);
+    }
+}

@@ -1,0 +1,60 @@
+//! HTML pages (askama templates under `templates/`): never framed, never cached.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// The login form.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    /// Who is asking: the client's name, or its id.
+    pub client_name: &'a str,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The pending request's id.
+    pub request_id: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The username to prefill (`login_hint`, or what was typed).
+    pub username: &'a str,
+    /// A failure message.
+    pub error: Option<&'a str>,
+}
+
+/// An error shown to the user instead of a redirect.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// Renders a page with the headers every HTML response carries.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut response = (status, Html(body)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// An error page (never a redirect: the client or its redirect URI is not trusted).
+pub fn error(status: StatusCode, message: &str) -> Response {
+    let title = if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
+    render(status, &ErrorPage { title, message })
+}

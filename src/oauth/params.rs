@@ -1,0 +1,79 @@
+//! Request parameters (RFC 6749 §3.1, Appendix B): `application/x-www-form-urlencoded`,
+//! strictly. Invalid UTF-8 and repeated parameters are errors, and parameters sent
+//! without a value are treated as omitted. Unknown parameters are kept and ignored.
+
+use std::collections::HashMap;
+
+/// Parsed, de-duplicated parameters of one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    /// Parses a query string or form body.
+    pub fn parse(input: &[u8]) -> Result<Self, String> {
+        let mut map = HashMap::new();
+        for pair in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let name = decode(name)?;
+            let value = decode(value)?;
+            // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they
+            // were omitted from the request."
+            if value.is_empty() {
+                continue;
+            }
+            if map.contains_key(&name) {
+                return Err(format!("parameter {name} is given more than once"));
+            }
+            map.insert(name, value);
+        }
+        Ok(Self(map))
+    }
+
+    /// A parameter's value, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Whether a parameter is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Builds parameters from pairs (for tests and internal callers).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+}
+
+fn decode(raw: &[u8]) -> Result<String, String> {
+    let spaced: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).map_err(|_| "the request is not valid UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_form_encoding() {
+        let p = Params::parse(b"a=1&b=x+y%20z&c=%E2%9C%93&empty=&flag").unwrap();
+        assert_eq!(p.get("a"), Some("1"));
+        assert_eq!(p.get("b"), Some("x y z"));
+        assert_eq!(p.get("c"), Some("\u{2713}"));
+        assert!(!p.has("empty"));
+        assert!(!p.has("flag"));
+    }
+
+    #[test]
+    fn refuses_duplicates_and_invalid_utf8() {
+        assert!(Params::parse(b"a=1&a=2").unwrap_err().contains("more than once"));
+        assert!(Params::parse(b"a=%FF").unwrap_err().contains("UTF-8"));
+        assert!(Params::parse(b"%C3=1").is_err());
+        // An empty repeat counts as omitted.
+        assert_eq!(Params::parse(b"a=1&a=").unwrap().get("a"), Some("1"));
+    }
+}

@@ -1,0 +1,74 @@
+//! Browser sessions and the login step between `/authorize` and the code.
+
+use aws_lc_rs::digest;
+
+use crate::clock::UnixTime;
+use crate::secret;
+use crate::store::{SessionRow, Store, StoreError, User};
+
+/// How long a pending authorization request waits for the user to log in.
+pub const PENDING_LIFETIME: i64 = 15 * 60;
+
+/// The session of a session cookie, if it is live and its user may still log in.
+pub async fn current(store: &dyn Store, cookie: Option<&str>, now: UnixTime) -> Result<Option<SessionRow>, StoreError> {
+    let Some(cookie) = cookie else { return Ok(None) };
+    let Some(session) = store.find_session(&secret::hash(cookie), now).await? else { return Ok(None) };
+    let active = store.find_user(&session.user_id).await?.is_some_and(|u| !u.disabled);
+    Ok(active.then_some(session))
+}
+
+/// Starts a session for `user`, authenticated at `now`. Returns the cookie value
+/// (shown once, stored only as a hash) and the session.
+pub async fn start(store: &dyn Store, user: &User, lifetime: i64, now: UnixTime) -> Result<(String, SessionRow), StoreError> {
+    let cookie = secret::random_token();
+    let session = SessionRow {
+        id_hash: secret::hash(&cookie),
+        sid: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        auth_time: now,
+        created_at: now,
+        expires_at: now + lifetime,
+    };
+    store.insert_session(&session).await?;
+    Ok((cookie, session))
+}
+
+/// The login form's CSRF token: derived from the browser's secret cookie and the
+/// pending request, so only a page served to that browser for that request has it.
+pub fn csrf_token(browser_cookie: &str, request_id: &str) -> String {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(b"gatehouse login csrf\0");
+    ctx.update(browser_cookie.as_bytes());
+    ctx.update(b"\0");
+    ctx.update(request_id.as_bytes());
+    secret::b64url(ctx.finish().as_ref())
+}
+
+/// Whether a submitted CSRF token is the one for this browser and request (constant time).
+pub fn check_csrf(browser_cookie: &str, request_id: &str, submitted: &str) -> bool {
+    let expected = csrf_token(browser_cookie, request_id);
+    aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), submitted.as_bytes()).is_ok()
+}
+
+/// Checks a username and password. Unknown users and disabled users fail exactly like
+/// a wrong password, after the same argon2 work, so the answer reveals nothing.
+pub async fn check_password(store: &dyn Store, username: &str, password: &str) -> Result<Option<User>, StoreError> {
+    let user = store.find_user_by_username(username).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = crate::password::verify(password.to_owned(), hash).await;
+    Ok(user.filter(|u| matches && !u.disabled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_are_bound_to_browser_and_request() {
+        let token = csrf_token("browser", "req");
+        assert!(check_csrf("browser", "req", &token));
+        assert!(!check_csrf("other", "req", &token));
+        assert!(!check_csrf("browser", "other", &token));
+        assert!(!check_csrf("browser", "req", ""));
+    }
+}

@@ -1,0 +1,98 @@
+//! The tokens gatehouse signs: access tokens (RFC 9068) and ID tokens (OIDC Core §2).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::claims::{RequestedClaims, release};
+use super::scope::Scope;
+use crate::clock::UnixTime;
+use crate::config::Config;
+use crate::keys::{DEFAULT_ALG, KeyError, KeySet};
+use crate::store::{Client, GrantRow, User};
+
+/// The JWS `typ` of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// Access token claims (RFC 9068 §2.2), plus the grant's id so that revoking the grant
+/// ends the token at userinfo and introspection.
+#[derive(Debug, Serialize)]
+struct AccessClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: Vec<&'a str>,
+    exp: UnixTime,
+    iat: UnixTime,
+    jti: String,
+    client_id: &'a str,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<UnixTime>,
+    grant_id: &'a str,
+}
+
+/// Signs an access token for a grant. Its audience is the issuer (whose userinfo is
+/// the resource) plus the client's registered API audiences.
+pub fn access_token(
+    keys: &KeySet,
+    config: &Config,
+    grant: &GrantRow,
+    client: &Client,
+    scope: &Scope,
+    now: UnixTime,
+) -> Result<String, KeyError> {
+    let issuer = config.issuer.as_str();
+    let claims = AccessClaims {
+        iss: issuer,
+        // Client credentials: the client is the subject (RFC 9068 §2.2).
+        sub: grant.user_id.as_deref().unwrap_or(&client.id),
+        aud: std::iter::once(issuer).chain(client.audiences.iter().map(String::as_str)).collect(),
+        exp: now + config.lifetimes.access_token,
+        iat: now,
+        jti: uuid::Uuid::new_v4().to_string(),
+        client_id: &client.id,
+        scope: &scope.to_string(),
+        auth_time: grant.auth_time,
+        grant_id: &grant.id,
+    };
+    keys.active(DEFAULT_ALG, now)?.sign(ACCESS_TOKEN_TYP, &claims)
+}
+
+/// Signs an ID token (OIDC Core §2, §3.1.3.6). Scope claims go to userinfo, not here,
+/// because an access token is issued (§5.4); only claims asked for by name in the
+/// `claims` parameter are added.
+#[allow(clippy::too_many_arguments)]
+pub fn id_token(
+    keys: &KeySet,
+    config: &Config,
+    grant: &GrantRow,
+    client: &Client,
+    user: &User,
+    nonce: Option<&str>,
+    access_token: &str,
+    now: UnixTime,
+) -> Result<String, KeyError> {
+    let key = keys.active(DEFAULT_ALG, now)?;
+    let requested: RequestedClaims =
+        grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+    let mut claims: Map<String, Value> = release(&user.claims, user.updated_at, &Scope::from_stored(""), &requested.id_token);
+    let mut set = |name: &str, value: Value| {
+        claims.insert(name.to_owned(), value);
+    };
+    set("iss", config.issuer.as_str().into());
+    set("sub", user.id.as_str().into());
+    set("aud", client.id.as_str().into());
+    set("azp", client.id.as_str().into());
+    set("exp", (now + config.lifetimes.id_token).into());
+    set("iat", now.into());
+    if let Some(auth_time) = grant.auth_time {
+        set("auth_time", auth_time.into());
+    }
+    if let Some(nonce) = nonce {
+        set("nonce", nonce.into());
+    }
+    if let Some(sid) = &grant.sid {
+        set("sid", sid.as_str().into());
+    }
+    set("at_hash", key.alg().at_hash(access_token).into());
+    key.sign("JWT", &claims)
+}

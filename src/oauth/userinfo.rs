@@ -1,0 +1,82 @@
+//! The userinfo endpoint's rules (OIDC Core §5.3, RFC 6750): which access tokens are
+//! good, and which claims they release.
+
+use serde_json::{Map, Value};
+
+use super::claims::{RequestedClaims, release};
+use super::error::OAuthError;
+use super::scope::Scope;
+use super::tokens::ACCESS_TOKEN_TYP;
+use crate::clock::UnixTime;
+use crate::keys::KeySet;
+use crate::store::{GrantRow, Store};
+
+/// A verified access token's claims and its live grant.
+#[derive(Debug)]
+pub struct AccessToken {
+    /// The token's claims.
+    pub claims: Map<String, Value>,
+    /// The grant it belongs to, live at the time of the check.
+    pub grant: GrantRow,
+}
+
+/// Verifies an access token: our signature and `typ`, our issuer, not expired by
+/// gatehouse's clock, meant for us, and its grant still live.
+pub async fn verify_access_token(
+    store: &dyn Store,
+    keys: &KeySet,
+    issuer: &str,
+    token: &str,
+    now: UnixTime,
+) -> Result<AccessToken, OAuthError> {
+    let invalid = || OAuthError::invalid_token("the access token is invalid");
+    let claims = super::jwt::verify(keys, token, ACCESS_TOKEN_TYP, issuer).map_err(|_| invalid())?;
+    let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(invalid)?;
+    if now >= exp {
+        return Err(OAuthError::invalid_token("the access token has expired"));
+    }
+    let for_us = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == issuer,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(issuer)),
+        _ => false,
+    };
+    if !for_us {
+        return Err(OAuthError::invalid_token("the access token is not meant for this server"));
+    }
+    let grant_id = claims.get("grant_id").and_then(Value::as_str).ok_or_else(invalid)?;
+    let grant = store
+        .find_grant(grant_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "store failure verifying an access token");
+            OAuthError::server_error()
+        })?
+        .filter(|g| g.is_live(now))
+        .ok_or_else(|| OAuthError::invalid_token("the access token has been revoked"))?;
+    Ok(AccessToken { claims, grant })
+}
+
+/// The userinfo response for a verified token: `sub` plus the claims its scope and
+/// the `claims` request parameter release (§5.3.2). Needs the `openid` scope.
+pub async fn claims(store: &dyn Store, token: &AccessToken) -> Result<Map<String, Value>, OAuthError> {
+    let scope = Scope::from_stored(token.claims.get("scope").and_then(Value::as_str).unwrap_or(""));
+    if !scope.has("openid") {
+        return Err(OAuthError::insufficient_scope("userinfo needs the openid scope"));
+    }
+    let gone = || OAuthError::invalid_token("the user no longer exists or is disabled");
+    let user_id = token.grant.user_id.as_deref().ok_or_else(gone)?;
+    let user = store
+        .find_user(user_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "store failure at userinfo");
+            OAuthError::server_error()
+        })?
+        .filter(|u| !u.disabled)
+        .ok_or_else(gone)?;
+    let requested: RequestedClaims =
+        token.grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+    let mut claims = release(&user.claims, user.updated_at, &scope, &requested.userinfo);
+    claims.insert("sub".into(), Value::String(user.id));
+    Ok(claims)
+}
