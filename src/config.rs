@@ -69,7 +69,14 @@ pub struct Lifetimes {
 impl Default for Lifetimes {
     fn default() -> Self {
         const DAY: i64 = 24 * 60 * 60;
-        Self { code: 60, id_token: 10 * 60, access_token: 60 * 60, refresh_idle: 30 * DAY, refresh_absolute: 90 * DAY, session: DAY }
+        Self {
+            code: 60,
+            id_token: 10 * 60,
+            access_token: 60 * 60,
+            refresh_idle: 30 * DAY,
+            refresh_absolute: 90 * DAY,
+            session: DAY,
+        }
     }
 }
 

@@ -142,7 +142,8 @@ impl SigningKey {
         let alg = Alg::parse(&row.alg).ok_or_else(|| invalid(format!("unsupported algorithm {}", row.alg)))?;
         let pair = RsaKeyPair::from_der(&row.private_der).map_err(|e| invalid(e.to_string()))?;
         let jwk = rsa_jwk(&pair, alg, row.kid.clone());
-        let decoding = jsonwebtoken::DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(|e| invalid(e.to_string()))?;
+        let decoding =
+            jsonwebtoken::DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             alg,
             pair,

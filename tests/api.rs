@@ -4,4 +4,5 @@
 mod cli;
 mod common;
 mod discovery;
+mod flow;
 mod keys;

@@ -66,7 +66,9 @@ pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), Cli
         } => {
             let kind = if public { ClientKind::Public } else { ClientKind::Confidential };
             if public && no_pkce {
-                return Err(CliError::usage("a public client always needs PKCE: --no-pkce is for confidential clients"));
+                return Err(CliError::usage(
+                    "a public client always needs PKCE: --no-pkce is for confidential clients",
+                ));
             }
             if audiences.iter().any(|a| a.trim().is_empty()) {
                 return Err(CliError::usage("--audience must not be empty"));

@@ -68,7 +68,9 @@ pub(super) async fn handle(
             let login = format!("{}/login?request={}", state.config.issuer.path(), pending.id);
             let mut response = see_other(&login);
             if new_browser {
-                response.headers_mut().append(header::SET_COOKIE, cookies::set(&state.config.issuer, cookies::BROWSER, &browser));
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, cookies::set(&state.config.issuer, cookies::BROWSER, &browser));
             }
             response
         }

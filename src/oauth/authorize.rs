@@ -147,7 +147,8 @@ async fn check_client(store: &dyn Store, params: &Params) -> Result<Client, Auth
 /// RFC 6749 §3.1.2.3, OIDC Core §3.1.2.1: `redirect_uri` is required and matches a
 /// registered one exactly, character for character.
 fn check_redirect_uri(client: &Client, params: &Params) -> Result<String, AuthorizeError> {
-    let uri = params.get("redirect_uri").ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
+    let uri =
+        params.get("redirect_uri").ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
     if client.redirect_uris.iter().any(|registered| registered == uri) {
         Ok(uri.to_owned())
     } else {
@@ -249,7 +250,12 @@ fn check_length(params: &Params, name: &'static str) -> Result<Option<String>, O
 
 /// OIDC Core §3.1.2.1: `id_token_hint` must be an ID token this issuer issued to this
 /// client (an expired one is fine); its `sub` names the user the client expects.
-fn check_id_token_hint(keys: &KeySet, issuer: &str, client: &Client, params: &Params) -> Result<Option<String>, OAuthError> {
+fn check_id_token_hint(
+    keys: &KeySet,
+    issuer: &str,
+    client: &Client,
+    params: &Params,
+) -> Result<Option<String>, OAuthError> {
     let Some(hint) = params.get("id_token_hint") else { return Ok(None) };
     let claims = super::jwt::verify(keys, hint, "JWT", issuer)
         .map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;

@@ -142,8 +142,7 @@ pub fn release(
 ) -> Map<String, Value> {
     let by_scope = [("profile", PROFILE), ("email", EMAIL), ("address", ADDRESS), ("phone", PHONE)];
     let wanted = |name: &str| {
-        requested.iter().any(|r| r == name)
-            || by_scope.iter().any(|(s, names)| scope.has(s) && names.contains(&name))
+        requested.iter().any(|r| r == name) || by_scope.iter().any(|(s, names)| scope.has(s) && names.contains(&name))
     };
     let mut released: Map<String, Value> =
         user_claims.iter().filter(|(name, _)| wanted(name)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -175,8 +174,10 @@ mod release_tests {
 
     #[test]
     fn parses_the_claims_parameter() {
-        let c = RequestedClaims::parse(r#"{"userinfo":{"name":{"essential":true},"email":null},"id_token":{"auth_time":null}}"#)
-            .unwrap();
+        let c = RequestedClaims::parse(
+            r#"{"userinfo":{"name":{"essential":true},"email":null},"id_token":{"auth_time":null}}"#,
+        )
+        .unwrap();
         let mut userinfo = c.userinfo.clone();
         userinfo.sort();
         assert_eq!(userinfo, ["email", "name"]);

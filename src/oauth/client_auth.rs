@@ -105,7 +105,13 @@ mod tests {
             Credentials::from_request(None, &p(&[("client_id", "c"), ("client_secret", "s")])).unwrap(),
             Credentials::Post { id: "c".into(), secret: "s".into() }
         );
-        assert_eq!(Credentials::from_request(None, &p(&[("client_id", "c")])).unwrap(), Credentials::None { id: "c".into() });
-        assert_eq!(Credentials::from_request(None, &p(&[])).unwrap_err().code, super::super::error::ErrorCode::InvalidClient);
+        assert_eq!(
+            Credentials::from_request(None, &p(&[("client_id", "c")])).unwrap(),
+            Credentials::None { id: "c".into() }
+        );
+        assert_eq!(
+            Credentials::from_request(None, &p(&[])).unwrap_err().code,
+            super::super::error::ErrorCode::InvalidClient
+        );
     }
 }

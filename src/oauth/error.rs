@@ -88,8 +88,11 @@ impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         let description = description.into();
         let allowed = |c: char| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
-        let description =
-            if description.chars().all(allowed) { description } else { description.replace(|c| !allowed(c), "'").into() };
+        let description = if description.chars().all(allowed) {
+            description
+        } else {
+            description.replace(|c| !allowed(c), "'").into()
+        };
         Self { code, description }
     }
 
@@ -130,7 +133,7 @@ mod tests {
     #[test]
     fn descriptions_use_only_the_rfc_6749_character_set() {
         let e = OAuthError::invalid_request("unknown client \"x\\y\"\n\u{e9}");
-        assert_eq!(e.description(), "unknown client 'x'y''''");
+        assert_eq!(e.description(), "unknown client 'x'y'''");
         assert_eq!(OAuthError::invalid_grant("code expired").description(), "code expired");
     }
 }

@@ -1,8 +1,8 @@
 //! Protocol rules, free of HTTP and SQL: each rule is a small function that
 //! returns a checked value or says what is wrong.
 
-pub mod claims;
 pub mod authorize;
+pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod error;

@@ -19,7 +19,12 @@ pub async fn current(store: &dyn Store, cookie: Option<&str>, now: UnixTime) -> 
 
 /// Starts a session for `user`, authenticated at `now`. Returns the cookie value
 /// (shown once, stored only as a hash) and the session.
-pub async fn start(store: &dyn Store, user: &User, lifetime: i64, now: UnixTime) -> Result<(String, SessionRow), StoreError> {
+pub async fn start(
+    store: &dyn Store,
+    user: &User,
+    lifetime: i64,
+    now: UnixTime,
+) -> Result<(String, SessionRow), StoreError> {
     let cookie = secret::random_token();
     let session = SessionRow {
         id_hash: secret::hash(&cookie),

@@ -140,7 +140,9 @@ async fn redeem_code(
 /// A used code presented again: revoke what its first redemption issued.
 async fn replayed(store: &dyn Store, row: &CodeRow, now: UnixTime) -> OAuthError {
     match store.revoke_grant(&row.grant_id, now).await {
-        Ok(true) => tracing::warn!(grant = %row.grant_id, client = %row.client_id, "authorization code replayed: grant revoked"),
+        Ok(true) => {
+            tracing::warn!(grant = %row.grant_id, client = %row.client_id, "authorization code replayed: grant revoked")
+        }
         Ok(false) => {}
         Err(e) => tracing::error!(error = %e, "cannot revoke the grant of a replayed code"),
     }

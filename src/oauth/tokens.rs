@@ -74,7 +74,8 @@ pub fn id_token(
     let key = keys.active(DEFAULT_ALG, now)?;
     let requested: RequestedClaims =
         grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
-    let mut claims: Map<String, Value> = release(&user.claims, user.updated_at, &Scope::from_stored(""), &requested.id_token);
+    let mut claims: Map<String, Value> =
+        release(&user.claims, user.updated_at, &Scope::from_stored(""), &requested.id_token);
     let mut set = |name: &str, value: Value| {
         claims.insert(name.to_owned(), value);
     };

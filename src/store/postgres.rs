@@ -3,7 +3,9 @@
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use super::sql::{CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store};
+use super::sql::{
+    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store,
+};
 use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreResult, User};
 
 /// The advisory lock that serialises gatehouse's rare read-then-write transactions

@@ -136,7 +136,6 @@ impl std::fmt::Debug for KeyRow {
     }
 }
 
-
 /// A browser session: one login in one browser.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionRow {

@@ -119,8 +119,20 @@ pub(super) const CLIENT_COLUMNS: &str = "id, name, kind, secret_hash, redirect_u
 impl_from_row!(SessionRow { id_hash, sid, user_id, auth_time, created_at, expires_at });
 impl_from_row!(PendingRequestRow { id, client_id, browser_hash, request, created_at, expires_at });
 impl_from_row!(CodeRow {
-    code_hash, grant_id, client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, claims,
-    created_at, expires_at, consumed_at
+    code_hash,
+    grant_id,
+    client_id,
+    user_id,
+    sid,
+    redirect_uri,
+    scope,
+    nonce,
+    code_challenge,
+    auth_time,
+    claims,
+    created_at,
+    expires_at,
+    consumed_at
 });
 impl_from_row!(GrantRow { id, client_id, user_id, scope, sid, auth_time, claims, created_at, expires_at, revoked_at });
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use super::sql::{CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store};
+use super::sql::{
+    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store,
+};
 use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreResult, User};
 
 /// A store in a SQLite file.

@@ -240,3 +240,246 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// A registered client, as a test knows it.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+/// How to register a test client.
+pub struct ClientSpec {
+    pub id: &'static str,
+    pub public: bool,
+    pub require_pkce: bool,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<&'static str>,
+    pub audiences: Vec<String>,
+}
+
+impl Default for ClientSpec {
+    fn default() -> Self {
+        Self {
+            id: "rp",
+            public: false,
+            require_pkce: true,
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            grant_types: vec!["authorization_code"],
+            audiences: vec![],
+        }
+    }
+}
+
+impl TestApp {
+    /// Registers a client directly in the store.
+    pub async fn add_client(&self, spec: ClientSpec) -> TestClient {
+        use gatehouse::clock::Clock;
+        use gatehouse::store::{Client, ClientKind};
+        let secret = (!spec.public).then(gatehouse::secret::random_token);
+        self.store
+            .insert_client(&Client {
+                id: spec.id.into(),
+                name: String::new(),
+                kind: if spec.public { ClientKind::Public } else { ClientKind::Confidential },
+                secret_hash: secret.as_deref().map(gatehouse::secret::hash),
+                redirect_uris: spec.redirect_uris.clone(),
+                grant_types: spec.grant_types.iter().map(|g| g.to_string()).collect(),
+                post_logout_redirect_uris: vec![],
+                audiences: spec.audiences,
+                id_token_signed_response_alg: None,
+                require_pkce: spec.require_pkce,
+                created_at: self.clock.now(),
+            })
+            .await
+            .unwrap();
+        TestClient { id: spec.id.into(), secret, redirect_uri: spec.redirect_uris[0].clone() }
+    }
+
+    /// A confidential client `rp` with redirect URI `https://rp.example/cb`.
+    pub async fn client(&self) -> TestClient {
+        self.add_client(ClientSpec::default()).await
+    }
+
+    /// Creates a user with a password and claims; returns its `sub`.
+    pub async fn add_user(&self, username: &str, password: &str, claims: serde_json::Value) -> String {
+        use gatehouse::clock::Clock;
+        let id = uuid::Uuid::new_v4().to_string();
+        let password_hash = gatehouse::password::hash(password.into()).await.unwrap();
+        self.store
+            .insert_user(&gatehouse::store::User {
+                id: id.clone(),
+                username: username.into(),
+                password_hash,
+                disabled: false,
+                claims: claims.as_object().cloned().unwrap_or_default(),
+                created_at: self.clock.now(),
+                updated_at: self.clock.now(),
+            })
+            .await
+            .unwrap();
+        id
+    }
+
+    /// The user `alice` (password `wonderland`) with every scope's claims.
+    pub async fn alice(&self) -> String {
+        self.add_user(
+            "alice",
+            "wonderland",
+            serde_json::json!({
+                "name": "Alice Liddell", "given_name": "Alice", "family_name": "Liddell",
+                "email": "alice@example.com", "email_verified": true,
+                "phone_number": "+44 1865 000000", "phone_number_verified": false,
+                "address": {"locality": "Oxford", "country": "UK"},
+            }),
+        )
+        .await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// `POST /token` with `client_secret_basic`.
+    pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.post(self.url("/token")).form(form);
+        match &client.secret {
+            Some(secret) => request = request.basic_auth(&client.id, Some(secret)),
+            None => {
+                let mut with_id = form.to_vec();
+                with_id.push(("client_id", &client.id));
+                request = self.http.post(self.url("/token")).form(&with_id);
+            }
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// PKCE for tests: the RFC 7636 Appendix B pair.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A browser: keeps cookies, follows nothing by itself.
+#[derive(Default)]
+pub struct Browser {
+    pub cookies: std::collections::BTreeMap<String, String>,
+    /// Every Set-Cookie header seen, raw.
+    pub set_cookies: Vec<String>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let raw = value.to_str().unwrap().to_owned();
+            let (name, value) = raw.split(';').next().unwrap().split_once('=').unwrap();
+            self.cookies.insert(name.to_owned(), value.to_owned());
+            self.set_cookies.push(raw);
+        }
+    }
+
+    pub async fn get(&mut self, app: &TestApp, url: &str) -> reqwest::Response {
+        let url = if url.starts_with("http") { url.to_owned() } else { format!("http://{}{url}", host(&app.issuer)) };
+        let response = app.http.get(url).header("cookie", self.cookie_header()).send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    pub async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let url = format!("http://{}{path}", host(&app.issuer));
+        let response = app.http.post(url).header("cookie", self.cookie_header()).form(form).send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    /// GET /authorize with these parameters.
+    pub async fn authorize(&mut self, app: &TestApp, params: &[(&str, &str)]) -> reqwest::Response {
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        self.get(app, &format!("{}?{query}", app.url("/authorize"))).await
+    }
+
+    /// Fills in and submits the login form the response redirected to; returns the
+    /// form POST's response.
+    pub async fn log_in(
+        &mut self,
+        app: &TestApp,
+        to_login: reqwest::Response,
+        user: &str,
+        pw: &str,
+    ) -> reqwest::Response {
+        assert_eq!(to_login.status(), 303, "expected a redirect to the login page");
+        let login_url = location(&to_login);
+        let page = self.get(app, &login_url).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let request = hidden(&html, "request");
+        let csrf = hidden(&html, "csrf");
+        self.post(
+            app,
+            &format!("{}/login", url::Url::parse(&app.issuer).unwrap().path().trim_end_matches('/')),
+            &[("request", &request), ("csrf", &csrf), ("username", user), ("password", pw)],
+        )
+        .await
+    }
+
+    /// Runs an authorization request through the login, returning the redirect to the client.
+    pub async fn authorize_and_log_in(&mut self, app: &TestApp, params: &[(&str, &str)]) -> url::Url {
+        let response = self.authorize(app, params).await;
+        let done = self.log_in(app, response, "alice", "wonderland").await;
+        assert_eq!(done.status(), 303);
+        url::Url::parse(&location(&done)).unwrap()
+    }
+}
+
+fn host(issuer: &str) -> String {
+    let url = url::Url::parse(issuer).unwrap();
+    format!("{}:{}", url.host_str().unwrap(), url.port().unwrap())
+}
+
+/// The `Location` header.
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A query parameter of a URL.
+pub fn query(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// The value of a hidden form field.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Standard authorization parameters for `client`, with PKCE and `state`/`nonce`.
+pub fn auth_params<'a>(client: &'a TestClient, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", &client.id),
+        ("redirect_uri", &client.redirect_uri),
+        ("scope", scope),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+/// Decodes a JWT's payload without verifying it (tests verify elsewhere).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub fn jwt_header(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let header = jwt.split('.').next().unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
