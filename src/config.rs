@@ -33,7 +33,7 @@ const KEYS: &[&str] = &[
 const ENV_NOT_KEYS: &[&str] = &["GATEHOUSE_CONFIG", "GATEHOUSE_LOG"];
 
 /// The validated configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// The issuer identifier; every URL the server publishes is built from it.
     pub issuer: Issuer,
@@ -47,6 +47,18 @@ pub struct Config {
     pub jwks_max_age: i64,
     /// Whether the issuer was derived from `listen` rather than configured.
     issuer_from_listen: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("issuer", &self.issuer.as_str())
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("lifetimes", &self.lifetimes)
+            .field("jwks_max_age", &self.jwks_max_age)
+            .finish()
+    }
 }
 
 /// Lifetimes in seconds.
@@ -104,6 +116,10 @@ impl Issuer {
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err("a URL without user information".into());
+        }
+        // Routes are served under the path; `:` and `*` would read as route parameters.
+        if url.path_segments().into_iter().flatten().any(|seg| seg.starts_with(':') || seg.starts_with('*')) {
+            return Err("a URL whose path segments do not start with `:` or `*`".into());
         }
         if !https && !crate::oauth::client::is_loopback(&url) {
             return Err("an https URL (plain http is allowed only for loopback hosts)".into());
@@ -178,9 +194,9 @@ enum Raw {
 }
 
 impl Raw {
-    fn origin(&self, key: &str) -> String {
+    fn origin(&self) -> String {
         match self {
-            Raw::File(_, path) => format!("`{key}` in {}", path.display()),
+            Raw::File(_, path) => format!("in {}", path.display()),
             Raw::Env(var, _) => format!("environment variable {var}"),
         }
     }
@@ -235,18 +251,18 @@ impl Config {
         let issuer = match raw.remove("issuer") {
             Some(value) => {
                 let text = string("issuer", &value)?;
-                Issuer::parse(&text).map_err(|expected| invalid("issuer", &value.origin("issuer"), &expected))?
+                Issuer::parse(&text).map_err(|expected| invalid("issuer", &value.origin(), &expected))?
             }
             None if listen.ip().is_loopback() => {
                 Issuer::parse(&format!("http://{listen}")).map_err(|e| invalid("issuer", "default", &e))?
             }
             None => {
-                let origin = listen_raw.map_or_else(String::new, |r| r.origin("listen"));
+                let origin = listen_raw.map_or_else(String::new, |r| r.origin());
                 return Err(invalid(
                     "issuer",
                     "not set",
                     &format!(
-                        "set explicitly when listening on a non-loopback address ({listen}, from {origin}); \
+                        "set explicitly when listening on a non-loopback address (listen = {listen}, {origin}); \
                          use the https URL that relying parties reach, e.g. GATEHOUSE_ISSUER=https://login.example.com"
                     ),
                 ));
@@ -254,9 +270,12 @@ impl Config {
         };
         let database_url = match raw.remove("database_url") {
             Some(value) => {
-                parse("database_url", &value, "a `sqlite:` or `postgres://` URL, e.g. `sqlite:gatehouse.db`", |s| {
-                    crate::store::Backend::of(s).map(|_| s.to_owned())
-                })?
+                let url = string("database_url", &value)?;
+                check_database_url(&url).map_err(|expected| {
+                    let got = redact_url(&url);
+                    invalid("database_url", &value.origin(), &format!("{expected}; got `{got}`"))
+                })?;
+                url
             }
             None => DEFAULT_DATABASE_URL.to_owned(),
         };
@@ -282,6 +301,36 @@ impl Config {
             ));
         }
         Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age, issuer_from_listen })
+    }
+}
+
+/// A database URL gatehouse can keep data in: PostgreSQL, or a SQLite *file* (an
+/// in-memory database would lose every key and session when its last connection closes).
+fn check_database_url(url: &str) -> Result<(), String> {
+    use crate::store::Backend;
+    match Backend::of(url) {
+        None => Err("a `sqlite:` or `postgres://` URL, e.g. `sqlite:gatehouse.db`".into()),
+        Some(Backend::Sqlite) => {
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or("");
+            if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+                Err("a SQLite file such as `sqlite:gatehouse.db`, not an in-memory database".into())
+            } else {
+                Ok(())
+            }
+        }
+        Some(Backend::Postgres) => Ok(()),
+    }
+}
+
+/// A database URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -318,13 +367,13 @@ fn string(key: &str, raw: &Raw) -> Result<String, ConfigError> {
     match raw {
         Raw::Env(_, s) | Raw::File(toml::Value::String(s), _) => Ok(s.clone()),
         Raw::File(toml::Value::Integer(n), _) => Ok(n.to_string()),
-        Raw::File(other, _) => Err(invalid(key, &raw.origin(key), &format!("a string, not a {}", other.type_str()))),
+        Raw::File(other, _) => Err(invalid(key, &raw.origin(), &format!("a string, not a {}", other.type_str()))),
     }
 }
 
 fn parse<T>(key: &str, raw: &Raw, expected: &str, f: impl FnOnce(&str) -> Option<T>) -> Result<T, ConfigError> {
     let text = string(key, raw)?;
-    f(&text).ok_or_else(|| invalid(key, &raw.origin(key), &format!("{expected}; got `{text}`")))
+    f(&text).ok_or_else(|| invalid(key, &raw.origin(), &format!("{expected}; got `{text}`")))
 }
 
 fn read_file(path: &Path, raw: &mut BTreeMap<&'static str, Raw>) -> Result<(), ConfigError> {
@@ -433,6 +482,12 @@ mod tests {
         assert!(err.contains("`lifetimes.code`") && err.contains("test.toml"), "{err}");
         let err = load("database_url = \"mysql://x\"", &[]).unwrap_err().to_string();
         assert!(err.contains("`database_url`"), "{err}");
+        for memory in ["sqlite::memory:", "sqlite:", "sqlite://", "sqlite:file?mode=memory"] {
+            let err = load(&format!("database_url = \"{memory}\""), &[]).unwrap_err().to_string();
+            assert!(err.contains("not an in-memory database"), "{memory}: {err}");
+        }
+        let err = load("", &[("GATEHOUSE_DATABASE_URL", "mysql://u:hunter2@db/x")]).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "passwords are not echoed: {err}");
         let err = load("issuer = \"http://id.example\"", &[]).unwrap_err().to_string();
         assert!(err.contains("https"), "{err}");
         let err = load("issuer = 5", &[]).unwrap_err().to_string();
@@ -459,6 +514,8 @@ mod tests {
         assert!(Issuer::parse("ftp://id.example").is_err());
         assert!(Issuer::parse("https://u:p@id.example").is_err());
         assert!(Issuer::parse("id.example").is_err());
+        assert!(Issuer::parse("https://id.example/:tenant").is_err());
+        assert!(Issuer::parse("https://id.example/*rest").is_err());
     }
 
     #[test]

@@ -6,7 +6,10 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
+    if let Err(e) = init_logging() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let args = gatehouse::cli::Args::parse();
     match gatehouse::cli::run(args).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -18,11 +21,13 @@ async fn main() -> ExitCode {
 }
 
 /// Logs go to stderr; `GATEHOUSE_LOG` sets the filter (default `info`), e.g. `gatehouse=debug,info`.
-fn init_logging() {
-    let filter = std::env::var("GATEHOUSE_LOG")
-        .ok()
-        .and_then(|f| f.parse::<tracing_subscriber::filter::Targets>().ok())
-        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+fn init_logging() -> Result<(), String> {
+    let filter = match std::env::var("GATEHOUSE_LOG") {
+        Ok(spec) => spec.parse::<tracing_subscriber::filter::Targets>().map_err(|e| {
+            format!("invalid configuration: GATEHOUSE_LOG must be a log filter such as `info` or `gatehouse=debug,warn` ({e})")
+        })?,
+        Err(_) => tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO),
+    };
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -31,4 +36,5 @@ fn init_logging() {
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(stderr_is_terminal))
         .with(filter)
         .init();
+    Ok(())
 }

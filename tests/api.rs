@@ -6,3 +6,4 @@ mod common;
 mod discovery;
 mod flow;
 mod keys;
+mod store;

@@ -216,6 +216,9 @@ async fn user_errors_leave_the_store_unchanged(backend: Backend) {
         (&["user", "add", "bob", "--claim", "nickname"], "pw\n", "must be NAME=VALUE"),
         (&["user", "add", "bob", "--email", "not-an-address"], "pw\n", "not an email address"),
         (&["user", "add", "bob", "--name", "B", "--claim", "name=C"], "pw\n", "claim `name` is given twice"),
+        (&["user", "add", "bob", "--claim", "email_verified=yes"], "pw\n", "must be true or false"),
+        (&["user", "add", "bob", "--claim", "address={\"planet\":\"Mars\"}"], "pw\n", "`address` member `planet`"),
+        (&["user", "add", "bob", "--claim", "address={oops"], "pw\n", "not a JSON object"),
         (&["user", "passwd", "alice"], "\n", "the password must not be empty"),
         (&["user", "passwd", "ghost"], "pw\n", "unknown user `ghost`"),
         (&["user", "disable", "ghost"], "", "unknown user `ghost`"),
@@ -262,6 +265,30 @@ async fn migrate_reports_an_up_to_date_database(backend: Backend) {
     cli.store().await.ping().await.unwrap();
 }
 
+/// Passwords that are not text are refused with a message, not an I/O error.
+#[tokio::test]
+async fn non_utf8_passwords_are_refused() {
+    let cli = Cli::new(Backend::Sqlite).await;
+    let mut child = cli.command(&["user", "add", "bob"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"\xff\xfe\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the password must be valid UTF-8"));
+    assert!(cli.store().await.list_users().await.unwrap().is_empty());
+}
+
+/// The SQLite file holds private keys: only its owner may read it.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::new(Backend::Sqlite).await;
+    cli.ok(&["migrate"], "");
+    let path = cli.db.url.trim_start_matches("sqlite:");
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{path}");
+}
+
 /// Invalid configuration stops the command with a message naming the key.
 #[tokio::test]
 async fn invalid_configuration_names_the_key() {
@@ -281,8 +308,20 @@ async fn invalid_configuration_names_the_key() {
     std::fs::write(cli.dir.path().join("gatehouse.toml"), "[lifetimes]\ncode = \"forever\"\n").unwrap();
     let err = run(&mut cli.command(&["serve"]));
     assert!(err.contains("`lifetimes.code`") && err.contains("gatehouse.toml"), "{err}");
+    std::fs::remove_file(cli.dir.path().join("gatehouse.toml")).unwrap();
     let err = run(&mut cli.command(&["serve", "--config", "missing.toml"]));
     assert!(err.contains("missing.toml"), "{err}");
+    std::fs::write(cli.dir.path().join("broken.toml"), "issuer = \n").unwrap();
+    let err = run(&mut cli.command(&["serve", "--config", "broken.toml"]));
+    assert!(err.contains("cannot read configuration file broken.toml"), "{err}");
+    let err = run(cli.command(&["migrate"]).env("GATEHOUSE_LOG", "gatehouse=loud"));
+    assert!(err.contains("GATEHOUSE_LOG"), "{err}");
+    let err = run(cli.command(&["migrate"]).env("GATEHOUSE_DATABASE_URL", "sqlite:/nonexistent/dir/x.db"));
+    assert!(err.contains("cannot open the database sqlite:/nonexistent/dir/x.db"), "{err}");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = run(cli.command(&["serve"]).env("GATEHOUSE_LISTEN", &addr).env("GATEHOUSE_DATABASE_URL", "sqlite:x.db"));
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }
 
 /// `gatehouse serve` as the README runs it: it picks up the port it was given and

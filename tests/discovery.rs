@@ -30,6 +30,17 @@ async fn discovery_lists_the_required_metadata(backend: Backend) {
     assert_eq!(meta["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(meta["subject_types_supported"], serde_json::json!(["public"]));
     assert_eq!(meta["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+    assert_eq!(meta["userinfo_endpoint"], app.url("/userinfo"));
+    assert_eq!(meta["grant_types_supported"], serde_json::json!(["authorization_code"]));
+    assert_eq!(meta["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(meta["scopes_supported"], serde_json::json!(["openid", "profile", "email", "address", "phone"]));
+    assert_eq!(meta["claims_parameter_supported"], true);
+    assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
+    assert!(meta["claims_supported"].as_array().unwrap().iter().any(|c| c == "email_verified"));
     // Request objects are refused, so nothing about them is advertised (CONFORMANCE.md §3).
     let keys: Vec<&String> = meta.as_object().unwrap().keys().collect();
     assert!(keys.iter().all(|k| !k.starts_with("request")), "{keys:?}");
@@ -91,6 +102,30 @@ async fn healthz_reports_the_store(backend: Backend) {
     let down = app.get("/healthz").await;
     assert_eq!(down.status(), 503);
     assert_eq!(down.json::<Value>().await.unwrap()["status"], "unavailable");
+}
+
+/// Browser apps may read discovery, JWKS, token and userinfo from any origin; the
+/// pages and the login form may not be used that way.
+#[tokio::test]
+async fn cross_origin_endpoints_answer_cors() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for path in ["/.well-known/openid-configuration", "/jwks"] {
+        let response = app.http.get(app.url(path)).header("origin", "https://spa.example").send().await.unwrap();
+        assert_eq!(response.headers()["access-control-allow-origin"], "*", "{path}");
+    }
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/token"))
+        .header("origin", "https://spa.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(preflight.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let login = app.http.get(app.url("/authorize")).send().await.unwrap();
+    assert!(login.headers().get("access-control-allow-origin").is_none());
 }
 
 /// An unknown path is a plain 404, not a crash or a redirect.

@@ -17,6 +17,7 @@ backend_tests!(
     an_rp_library_verifies_what_gatehouse_signs,
     the_first_key_is_generated_once_and_survives_a_restart,
     instances_starting_together_agree_on_one_key,
+    the_first_key_is_stored_once_under_concurrency,
 );
 
 /// Signs an ID token with the server's own active key, as the token endpoint will.
@@ -97,4 +98,31 @@ async fn instances_starting_together_agree_on_one_key(backend: Backend) {
     assert_eq!(a.list_keys().await.unwrap().len(), 1);
     a.close().await;
     b.close().await;
+}
+
+async fn the_first_key_is_stored_once_under_concurrency(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = gatehouse::store::open(&db.url).await.unwrap();
+    let base = crate::common::fixture_key(1_000);
+
+    // Twenty instances try to store their own first key at the same moment.
+    let attempts = (0..20).map(|i| {
+        let store = store.clone();
+        let mut row = base.clone();
+        row.kid = format!("kid-{i}");
+        tokio::spawn(async move { store.insert_first_key(&row).await.unwrap() })
+    });
+    let stored = futures_count(attempts).await;
+
+    assert_eq!(stored, 1, "exactly one first key wins");
+    assert_eq!(store.list_keys().await.unwrap().len(), 1);
+    store.close().await;
+}
+
+async fn futures_count(tasks: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> usize {
+    let mut wins = 0;
+    for task in tasks.collect::<Vec<_>>() {
+        wins += usize::from(task.await.unwrap());
+    }
+    wins
 }

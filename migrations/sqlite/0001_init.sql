@@ -1,5 +1,6 @@
 -- gatehouse schema, SQLite flavour. Kept in step with migrations/postgres/0001_init.sql:
 -- same tables, columns and constraints; only the column types differ.
+-- Tables are STRICT, so a value of the wrong type fails here as it would on PostgreSQL.
 -- Times are integer Unix seconds bound from gatehouse's clock, never the database's.
 -- Secrets (client secrets, cookies, codes, refresh tokens) are stored only as SHA-256 hashes.
 
@@ -22,7 +23,7 @@ create table clients (
     created_at integer not null,
     check ((kind = 'public') = (secret_hash is null)),
     check (kind = 'confidential' or require_pkce)
-);
+) strict;
 
 -- People who log in. `id` is the stable subject identifier (`sub`).
 create table users (
@@ -37,7 +38,7 @@ create table users (
     claims text not null default '{}',
     created_at integer not null,
     updated_at integer not null
-);
+) strict;
 
 -- Browser sessions, one per login in a browser.
 create table sessions (
@@ -49,7 +50,7 @@ create table sessions (
     auth_time integer not null,
     created_at integer not null,
     expires_at integer not null
-);
+) strict;
 create index sessions_user on sessions (user_id);
 create index sessions_expiry on sessions (expires_at);
 
@@ -64,7 +65,7 @@ create table authorization_requests (
     request text not null,
     created_at integer not null,
     expires_at integer not null
-);
+) strict;
 create index authorization_requests_expiry on authorization_requests (expires_at);
 
 -- One login of one user for one client (or one client-credentials issue): the unit that is
@@ -84,7 +85,7 @@ create table grants (
     -- end of the refresh-token family (absolute lifetime)
     expires_at integer not null,
     revoked_at integer
-);
+) strict;
 create index grants_client on grants (client_id);
 create index grants_user on grants (user_id);
 create index grants_sid on grants (sid);
@@ -108,7 +109,7 @@ create table authorization_codes (
     created_at integer not null,
     expires_at integer not null,
     consumed_at integer
-);
+) strict;
 create index authorization_codes_expiry on authorization_codes (expires_at);
 
 -- Refresh tokens; every one belongs to the family of one grant.
@@ -122,7 +123,7 @@ create table refresh_tokens (
     spent_at integer,
     -- the successor, sealed under a key derived from this token, for the reuse grace window
     successor_sealed blob
-);
+) strict;
 create index refresh_tokens_grant on refresh_tokens (grant_id);
 create index refresh_tokens_expiry on refresh_tokens (expires_at);
 
@@ -130,7 +131,7 @@ create index refresh_tokens_expiry on refresh_tokens (expires_at);
 create table revoked_access_tokens (
     jti text primary key,
     expires_at integer not null
-);
+) strict;
 create index revoked_access_tokens_expiry on revoked_access_tokens (expires_at);
 
 -- Signing keys. Their state (next, active, retired, removed) is derived from these times,
@@ -145,7 +146,7 @@ create table signing_keys (
     activates_at integer not null,
     retires_at integer,
     check (published_at <= activates_at)
-);
+) strict;
 create index signing_keys_alg on signing_keys (alg, activates_at);
 
 -- Failed-login counters, per account and per client address.
@@ -154,4 +155,4 @@ create table login_throttle (
     failures integer not null,
     window_start integer not null,
     blocked_until integer
-);
+) strict;

@@ -96,16 +96,7 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, CliError> {
     })
 }
 
-/// A database URL with any password replaced, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
+pub use crate::config::redact_url;
 
 /// Reads a secret: from a prompt (asked twice) when stdin is a terminal, otherwise
 /// one line from stdin. Never from the command line, where it would end up in
@@ -121,7 +112,10 @@ fn read_password(prompt: &str) -> Result<String, CliError> {
         return Ok(first);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => CliError::usage("the password must be valid UTF-8"),
+        _ => e.into(),
+    })?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
     Ok(password.strip_suffix('\r').unwrap_or(password).to_owned())
 }

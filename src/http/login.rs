@@ -49,7 +49,8 @@ pub(super) async fn handle(
     if !params.get("csrf").is_some_and(|csrf| session::check_csrf(browser, request_id, csrf)) {
         return pages::error(StatusCode::FORBIDDEN, "The form has expired. Go back to the application and try again.");
     }
-    submit(&state, &pending, &request, browser, &params).await
+    let old_session = cookies::get(&headers, cookies::SESSION);
+    submit(&state, &pending, &request, browser, old_session, &params).await
 }
 
 async fn form(
@@ -79,6 +80,7 @@ async fn submit(
     pending: &PendingRequestRow,
     request: &AuthorizationRequest,
     browser: &str,
+    old_session: Option<&str>,
     params: &Params,
 ) -> Response {
     let store = state.store.as_ref();
@@ -95,6 +97,12 @@ async fn submit(
         Ok(Some(_)) => {}
         Ok(None) => return pages::error(StatusCode::BAD_REQUEST, EXPIRED),
         Err(e) => return log_server_error(&e),
+    }
+    // A login replaces the browser's previous session rather than leaving it behind.
+    if let Some(old) = old_session
+        && let Err(e) = store.delete_session(&secret::hash(old)).await
+    {
+        return log_server_error(&e);
     }
     let (cookie, session) = match session::start(store, &user, state.config.lifetimes.session, now).await {
         Ok(started) => started,

@@ -51,19 +51,43 @@ impl AppState {
 
 /// All routes on one screen, served under the issuer's path.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    // What browser apps call directly, from any origin and without cookies.
+    let cross_origin = Router::new()
         .route("/.well-known/openid-configuration", get(discovery::get))
         .route("/jwks", get(jwks::get))
-        .route("/authorize", get(authorize::handle).post(authorize::handle))
-        .route("/login", get(login::handle).post(login::handle))
         .route("/token", post(token::post))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
+        .layer(axum::middleware::from_fn(cors));
+    let routes = Router::new()
+        .merge(cross_origin)
+        .route("/authorize", get(authorize::handle).post(authorize::handle))
+        .route("/login", get(login::handle).post(login::handle))
         .route("/healthz", get(health::get))
         // OAuth requests are small; refuse big bodies before reading them.
         .layer(DefaultBodyLimit::max(64 * 1024));
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     app.with_state(state).layer(axum::middleware::map_response(security_headers))
+}
+
+/// CORS (Fetch standard) for the cross-origin endpoints: any origin may call them,
+/// since they use no cookies; preflights are answered here.
+async fn cors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = if request.method() == axum::http::Method::OPTIONS {
+        let mut preflight = Response::new(axum::body::Body::empty());
+        *preflight.status_mut() = axum::http::StatusCode::NO_CONTENT;
+        let headers = preflight.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type"));
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        preflight
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("www-authenticate"));
+    response
 }
 
 /// Headers every response carries.

@@ -28,6 +28,9 @@ pub enum StoreError {
     /// The database failed or could not be reached.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The URL names neither SQLite nor PostgreSQL.
+    #[error("the database URL must start with sqlite: or postgres://")]
+    UnknownBackend,
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -63,7 +66,7 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     match Backend::of(url) {
         Some(Backend::Sqlite) => Ok(Arc::new(SqliteStore::open(url).await?)),
         Some(Backend::Postgres) => Ok(Arc::new(PgStore::open(url).await?)),
-        None => Err(StoreError::Corrupt(format!("not a sqlite: or postgres:// URL: {url}"))),
+        None => Err(StoreError::UnknownBackend),
     }
 }
 

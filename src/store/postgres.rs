@@ -24,7 +24,13 @@ impl PgStore {
 
     /// Connects to the database a `postgres://` URL names and migrates it.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await.map_err(db_err)?;
+        // Fail fast when the database is down, rather than after sqlx's default 30 s.
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(db_err)?;
         let store = Self { pool };
         Self::MIGRATOR.run(&store.pool).await?;
         Ok(store)

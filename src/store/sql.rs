@@ -173,8 +173,11 @@ macro_rules! sql_store {
             }
 
             async fn ping(&self) -> $crate::store::StoreResult<()> {
-                sqlx::query("select 1").execute(&self.pool).await.map_err(db_err)?;
-                Ok(())
+                let query = sqlx::query("select 1").execute(&self.pool);
+                match tokio::time::timeout(std::time::Duration::from_secs(2), query).await {
+                    Ok(done) => done.map(|_| ()).map_err(db_err),
+                    Err(_) => Err($crate::store::StoreError::Database(sqlx::Error::PoolTimedOut)),
+                }
             }
 
             async fn close(&self) {
@@ -212,9 +215,12 @@ macro_rules! sql_store {
             }
 
             async fn list_clients(&self) -> $crate::store::StoreResult<Vec<Client>> {
-                let sql = sqlx::AssertSqlSafe(format!("select {CLIENT_COLUMNS} from clients order by id"));
+                let sql = sqlx::AssertSqlSafe(format!("select {CLIENT_COLUMNS} from clients"));
                 let rows: Vec<ClientRecord> = sqlx::query_as(sql).fetch_all(&self.pool).await.map_err(db_err)?;
-                rows.into_iter().map(Client::try_from).collect()
+                let mut clients = rows.into_iter().map(Client::try_from).collect::<Result<Vec<_>, _>>()?;
+                // Sorted here: the engines' collations differ.
+                clients.sort_by(|a, b| a.id.cmp(&b.id));
+                Ok(clients)
             }
 
             async fn delete_client(&self, id: &str) -> $crate::store::StoreResult<bool> {
@@ -272,12 +278,15 @@ macro_rules! sql_store {
             async fn list_users(&self) -> $crate::store::StoreResult<Vec<User>> {
                 let rows: Vec<UserRecord> = sqlx::query_as(
                     "select id, username, password_hash, disabled, claims, created_at, updated_at \
-                     from users order by username_key",
+                     from users",
                 )
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
-                rows.into_iter().map(User::try_from).collect()
+                let mut users = rows.into_iter().map(User::try_from).collect::<Result<Vec<_>, _>>()?;
+                // Sorted here: the engines' collations differ.
+                users.sort_by_key(|u| $crate::store::username_key(&u.username));
+                Ok(users)
             }
 
             async fn set_password(

@@ -9,7 +9,22 @@ use sqlx::{Sqlite, Transaction};
 use super::sql::{
     CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store,
 };
-use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreResult, User};
+use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreError, StoreResult, User};
+
+/// Creates the database file readable by its owner only, before SQLite creates it
+/// with the default mode: it holds the private signing keys. SQLite gives the `-wal`
+/// and `-shm` files the same mode.
+fn create_private(path: &std::path::Path) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(sqlx::Error::Io(e))),
+    }
+}
 
 /// A store in a SQLite file.
 #[derive(Debug, Clone)]
@@ -23,8 +38,9 @@ impl SqliteStore {
 
     /// Opens (creating if missing) the file a `sqlite:` URL names and migrates it.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(db_err)?
+        let options = SqliteConnectOptions::from_str(url).map_err(db_err)?;
+        create_private(options.get_filename())?;
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
@@ -33,7 +49,11 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
         let store = Self { pool };
-        Self::MIGRATOR.run(&store.pool).await?;
+        // SQLite has no migration lock: when two processes migrate a new file at once,
+        // the second fails on tables the first created. Its retry finds them applied.
+        if Self::MIGRATOR.run(&store.pool).await.is_err() {
+            Self::MIGRATOR.run(&store.pool).await?;
+        }
         Ok(store)
     }
 
