@@ -1,9 +1,13 @@
 //! The one integration-test binary: each module covers an area, and every
 //! behaviour test runs against SQLite and (with `DATABASE_URL`) PostgreSQL.
 
+mod authorize_errors;
 mod cli;
 mod common;
 mod discovery;
 mod flow;
 mod keys;
+mod login_errors;
 mod store;
+mod token_errors;
+mod userinfo_errors;
