@@ -26,6 +26,7 @@ const KEYS: &[&str] = &[
     "lifetimes.refresh_idle",
     "lifetimes.refresh_absolute",
     "lifetimes.session",
+    "lifetimes.refresh_reuse_grace",
     "keys.jwks_max_age",
 ];
 
@@ -76,6 +77,10 @@ pub struct Lifetimes {
     pub refresh_absolute: i64,
     /// A browser session (single sign-on at the login page) lasts this long (default 1 day).
     pub session: i64,
+    /// For this long after a refresh token is rotated, the same client presenting it
+    /// again gets the successor already issued instead of a family revocation
+    /// (default 0: off). See the README for the trade-off.
+    pub refresh_reuse_grace: i64,
 }
 
 impl Default for Lifetimes {
@@ -88,6 +93,7 @@ impl Default for Lifetimes {
             refresh_idle: 30 * DAY,
             refresh_absolute: 90 * DAY,
             session: DAY,
+            refresh_reuse_grace: 0,
         }
     }
 }
@@ -280,6 +286,7 @@ impl Config {
             None => DEFAULT_DATABASE_URL.to_owned(),
         };
         let defaults = Lifetimes::default();
+        let grace_raw = raw.remove("lifetimes.refresh_reuse_grace");
         let mut duration = |key: &'static str, default: i64| match raw.remove(key) {
             Some(value) => parse(key, &value, DURATION_EXPECTED, parse_duration),
             None => Ok(default),
@@ -291,6 +298,12 @@ impl Config {
             refresh_idle: duration("lifetimes.refresh_idle", defaults.refresh_idle)?,
             refresh_absolute: duration("lifetimes.refresh_absolute", defaults.refresh_absolute)?,
             session: duration("lifetimes.session", defaults.session)?,
+            refresh_reuse_grace: match grace_raw {
+                Some(value) => parse("lifetimes.refresh_reuse_grace", &value, GRACE_EXPECTED, |t| {
+                    if matches!(t.trim(), "0" | "off") { Some(0) } else { parse_duration(t).filter(|s| *s <= 60) }
+                })?,
+                None => defaults.refresh_reuse_grace,
+            },
         };
         let jwks_max_age = duration("keys.jwks_max_age", 5 * 60)?;
         if lifetimes.refresh_idle > lifetimes.refresh_absolute {
@@ -333,6 +346,8 @@ pub fn redact_url(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+const GRACE_EXPECTED: &str = "`off`, `0`, or a duration of at most 60 seconds such as `10s`";
 
 const DURATION_EXPECTED: &str =
     "a positive duration: seconds, or a number with s, m, h or d, such as `90s`, `10m`, `30d`";

@@ -36,3 +36,18 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown).await
 }
+
+/// Deletes expired rows every `every` seconds, for as long as the server runs.
+/// Several instances may sweep at once: every statement is an idempotent delete.
+pub async fn sweep_forever(store: Arc<dyn Store>, clock: Arc<dyn Clock>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.sweep(clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "swept expired rows"),
+            Err(e) => tracing::warn!(error = %e, "sweeping expired rows failed"),
+        }
+    }
+}

@@ -8,6 +8,8 @@ mod discovery;
 mod flow;
 mod keys;
 mod login_errors;
+mod refresh;
+mod revocation;
 mod store;
 mod token_errors;
 mod userinfo_errors;

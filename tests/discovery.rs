@@ -31,13 +31,21 @@ async fn discovery_lists_the_required_metadata(backend: Backend) {
     assert_eq!(meta["subject_types_supported"], serde_json::json!(["public"]));
     assert_eq!(meta["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
     assert_eq!(meta["userinfo_endpoint"], app.url("/userinfo"));
-    assert_eq!(meta["grant_types_supported"], serde_json::json!(["authorization_code"]));
+    assert_eq!(
+        meta["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    assert_eq!(meta["revocation_endpoint"], app.url("/revoke"));
+    assert_eq!(meta["introspection_endpoint"], app.url("/introspect"));
     assert_eq!(meta["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(
         meta["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
-    assert_eq!(meta["scopes_supported"], serde_json::json!(["openid", "profile", "email", "address", "phone"]));
+    assert_eq!(
+        meta["scopes_supported"],
+        serde_json::json!(["openid", "profile", "email", "address", "phone", "offline_access"])
+    );
     assert_eq!(meta["claims_parameter_supported"], true);
     assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
     assert!(meta["claims_supported"].as_array().unwrap().iter().any(|c| c == "email_verified"));

@@ -1,6 +1,7 @@
 //! `gatehouse serve`: run the provider until SIGINT or SIGTERM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{CliError, open_store, redact_url};
 use crate::clock::SystemClock;
@@ -21,8 +22,10 @@ pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
         env!("CARGO_PKG_VERSION")
     );
     let state = crate::start(config, store.clone(), Arc::new(SystemClock)).await?;
+    let sweeper = tokio::spawn(crate::sweep_forever(store.clone(), state.clock.clone(), Duration::from_secs(600)));
     tracing::info!("listening on http://{}", listener.local_addr()?);
     crate::serve(state, listener, shutdown_signal()).await?;
+    sweeper.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -52,14 +52,17 @@ impl AppState {
 /// All routes on one screen, served under the issuer's path.
 pub fn router(state: AppState) -> Router {
     // What browser apps call directly, from any origin and without cookies.
+    // (Introspection is for resource servers, so it stays same-origin.)
     let cross_origin = Router::new()
         .route("/.well-known/openid-configuration", get(discovery::get))
         .route("/jwks", get(jwks::get))
         .route("/token", post(token::post))
+        .route("/revoke", post(token::revoke))
         .route("/userinfo", get(userinfo::handle).post(userinfo::handle))
         .layer(axum::middleware::from_fn(cors));
     let routes = Router::new()
         .merge(cross_origin)
+        .route("/introspect", post(token::introspect))
         .route("/authorize", get(authorize::handle).post(authorize::handle))
         .route("/login", get(login::handle).post(login::handle))
         .route("/healthz", get(health::get))

@@ -1,37 +1,77 @@
-//! `POST /token` (RFC 6749 §3.2).
+//! `POST /token` (RFC 6749 §3.2), `POST /revoke` (RFC 7009) and `POST /introspect`
+//! (RFC 7662): form requests from an authenticated client, JSON answers no cache keeps.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::error::{no_store_json, token_error};
 use super::{AppState, extract};
 use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::error::OAuthError;
-use crate::oauth::token;
+use crate::oauth::params::Params;
+use crate::oauth::{revocation, token};
+use crate::store::Client;
 
-/// Authenticates the client, runs the grant, and answers JSON that no cache keeps.
-pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Reads the form and authenticates the client (RFC 6749 §2.3).
+async fn authenticated(state: &AppState, headers: &HeaderMap, body: &Bytes) -> Result<(Client, Params), Response> {
     let realm = state.config.issuer.as_str();
-    let params = match extract::params(&Method::POST, None, &headers, &body) {
-        Ok(params) => params,
-        Err(message) => return token_error(&OAuthError::invalid_request(message), realm),
+    let params = extract::params(&Method::POST, None, headers, body)
+        .map_err(|message| token_error(&OAuthError::invalid_request(message), realm))?;
+    let credentials = extract::basic_auth(headers)
+        .and_then(|basic| Credentials::from_request(basic, &params))
+        .map_err(|e| token_error(&e, realm))?;
+    let client =
+        client_auth::authenticate(state.store.as_ref(), &credentials).await.map_err(|e| token_error(&e, realm))?;
+    Ok((client, params))
+}
+
+fn json_ok(body: &impl serde::Serialize, realm: &str) -> Response {
+    match serde_json::to_string(body) {
+        Ok(body) => no_store_json(StatusCode::OK, body),
+        Err(_) => token_error(&OAuthError::server_error(), realm),
+    }
+}
+
+/// Runs the grant the request names.
+pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, params) = match authenticated(&state, &headers, &body).await {
+        Ok(authenticated) => authenticated,
+        Err(response) => return response,
     };
-    let credentials = match extract::basic_auth(&headers).and_then(|basic| Credentials::from_request(basic, &params)) {
-        Ok(credentials) => credentials,
-        Err(e) => return token_error(&e, realm),
-    };
-    let client = match client_auth::authenticate(state.store.as_ref(), &credentials).await {
-        Ok(client) => client,
-        Err(e) => return token_error(&e, realm),
-    };
+    let realm = state.config.issuer.as_str();
     let now = state.clock.now();
     match token::exchange(state.store.as_ref(), &state.keys, &state.config, &client, &params, now).await {
-        Ok(response) => match serde_json::to_string(&response) {
-            Ok(body) => no_store_json(StatusCode::OK, body),
-            Err(_) => token_error(&OAuthError::server_error(), realm),
-        },
+        Ok(response) => json_ok(&response, realm),
+        Err(e) => token_error(&e, realm),
+    }
+}
+
+/// Revokes a token; 200 with an empty body whether or not there was anything to revoke.
+pub(super) async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, params) = match authenticated(&state, &headers, &body).await {
+        Ok(authenticated) => authenticated,
+        Err(response) => return response,
+    };
+    let realm = state.config.issuer.as_str();
+    let now = state.clock.now();
+    match revocation::revoke(state.store.as_ref(), &state.keys, realm, &client, &params, now).await {
+        Ok(()) => (StatusCode::OK, [(axum::http::header::CACHE_CONTROL, "no-store")]).into_response(),
+        Err(e) => token_error(&e, realm),
+    }
+}
+
+/// Says whether a token is active, and what it is.
+pub(super) async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, params) = match authenticated(&state, &headers, &body).await {
+        Ok(authenticated) => authenticated,
+        Err(response) => return response,
+    };
+    let realm = state.config.issuer.as_str();
+    let now = state.clock.now();
+    match revocation::introspect(state.store.as_ref(), &state.keys, realm, &client, &params, now).await {
+        Ok(info) => json_ok(&info, realm),
         Err(e) => token_error(&e, realm),
     }
 }

@@ -114,7 +114,7 @@ pub async fn validate(
     };
     check_request_objects(params).map_err(redirect)?;
     check_response_type(&client, params).map_err(redirect)?;
-    let scope = check_scope(params).map_err(redirect)?;
+    let scope = check_scope(&client, params).map_err(redirect)?;
     let code_challenge = check_pkce(&client, params).map_err(redirect)?;
     let (prompt_none, prompt_login) = check_prompt(params).map_err(redirect)?;
     let max_age = check_max_age(params).map_err(redirect)?;
@@ -186,10 +186,17 @@ fn check_response_type(client: &Client, params: &Params) -> Result<(), OAuthErro
     }
 }
 
-/// RFC 6749 §3.3: `scope` is required; unsupported tokens are dropped.
-fn check_scope(params: &Params) -> Result<Scope, OAuthError> {
+/// RFC 6749 §3.3: `scope` is required; unsupported tokens are dropped, and so is
+/// `offline_access` for a client that may not use refresh tokens (OIDC Core §11).
+/// Clients count as first-party, so `offline_access` needs no consent screen.
+fn check_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
     let requested = params.get("scope").ok_or_else(|| OAuthError::invalid_scope("scope is required"))?;
-    Scope::from_request(requested)
+    let scope = Scope::from_request(requested)?;
+    if client.grant_types.iter().any(|g| g == "refresh_token") {
+        Ok(scope)
+    } else {
+        Ok(scope.without("offline_access"))
+    }
 }
 
 /// RFC 7636 §4.3: `S256` only; required for public clients and for clients that

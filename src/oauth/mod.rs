@@ -9,6 +9,8 @@ pub mod error;
 pub mod jwt;
 pub mod params;
 pub mod pkce;
+pub mod refresh;
+pub mod revocation;
 pub mod scope;
 pub mod session;
 pub mod token;

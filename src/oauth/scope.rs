@@ -4,7 +4,7 @@ use super::error::OAuthError;
 
 /// The scopes gatehouse grants; others are ignored (dropped from the granted scope,
 /// which the token response reports, RFC 6749 §3.3).
-pub const SUPPORTED: &[&str] = &["openid", "profile", "email", "address", "phone"];
+pub const SUPPORTED: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
 
 /// A granted scope: supported scope tokens, in request order, without repeats.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -25,6 +25,12 @@ impl Scope {
             }
         }
         Ok(Self(granted))
+    }
+
+    /// The scope without `token`.
+    pub fn without(mut self, token: &str) -> Self {
+        self.0.retain(|t| t != token);
+        self
     }
 
     /// A scope as stored (already checked when it was granted).

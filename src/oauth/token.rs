@@ -25,11 +25,14 @@ pub struct TokenResponse {
     /// The ID token, when `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
-    /// The granted scope.
+    /// The granted scope (of the access token).
     pub scope: String,
+    /// The family's new refresh token, when `offline_access` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
-fn store_failed(e: StoreError) -> OAuthError {
+pub(super) fn store_failed(e: StoreError) -> OAuthError {
     tracing::error!(error = %e, "store failure at the token endpoint");
     OAuthError::server_error()
 }
@@ -49,8 +52,80 @@ pub async fn exchange(
             check_allowed(client, grant_type)?;
             redeem_code(store, keys, config, client, params, now).await
         }
+        "refresh_token" => {
+            check_allowed(client, grant_type)?;
+            super::refresh::refresh(store, keys, config, client, params, now).await
+        }
+        "client_credentials" => {
+            check_allowed(client, grant_type)?;
+            client_credentials(store, keys, config, client, now).await
+        }
         _ => Err(OAuthError::unsupported_grant_type("the grant type is not supported")),
     }
+}
+
+/// RFC 6749 §4.4: a confidential client gets an access token for itself. Its grant
+/// lives as long as the token, so that revocation and introspection work alike for all.
+async fn client_credentials(
+    store: &dyn Store,
+    keys: &KeySet,
+    config: &Config,
+    client: &Client,
+    now: UnixTime,
+) -> Result<TokenResponse, OAuthError> {
+    if client.kind != crate::store::ClientKind::Confidential {
+        return Err(OAuthError::unauthorized_client("only confidential clients may use client_credentials"));
+    }
+    let grant = GrantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        client_id: client.id.clone(),
+        user_id: None,
+        // The user-facing OpenID scopes mean nothing for a client acting for itself.
+        scope: String::new(),
+        sid: None,
+        auth_time: None,
+        claims: None,
+        created_at: now,
+        expires_at: now + config.lifetimes.access_token,
+        revoked_at: None,
+    };
+    store.insert_grant(&grant).await.map_err(store_failed)?;
+    issue(keys, config, &grant, client, None, &Scope::from_stored(""), None, None, now)
+}
+
+/// Signs the tokens of one token response: the access token, and the ID token when
+/// `scope` has `openid` and there is a user.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn issue(
+    keys: &KeySet,
+    config: &Config,
+    grant: &GrantRow,
+    client: &Client,
+    user: Option<&crate::store::User>,
+    scope: &Scope,
+    nonce: Option<&str>,
+    refresh_token: Option<String>,
+    now: UnixTime,
+) -> Result<TokenResponse, OAuthError> {
+    let signing_failed = |e: crate::keys::KeyError| {
+        tracing::error!(error = %e, "cannot sign tokens");
+        OAuthError::server_error()
+    };
+    let access_token = tokens::access_token(keys, config, grant, client, scope, now).map_err(signing_failed)?;
+    let id_token = match user {
+        Some(user) if scope.has("openid") => Some(
+            tokens::id_token(keys, config, grant, client, user, nonce, &access_token, now).map_err(signing_failed)?,
+        ),
+        _ => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: config.lifetimes.access_token,
+        id_token,
+        scope: scope.to_string(),
+        refresh_token,
+    })
 }
 
 /// RFC 6749 §5.2 `unauthorized_client`: the client was not registered for this grant.
@@ -109,32 +184,18 @@ async fn redeem_code(
         expires_at: now + config.lifetimes.refresh_absolute,
         revoked_at: None,
     };
-    if !store.redeem_code(&code_hash, &grant, now).await.map_err(store_failed)? {
+    let scope = Scope::from_stored(&grant.scope);
+    // OIDC Core §11: offline_access (granted only to clients allowed the refresh grant)
+    // starts a refresh-token family.
+    let refresh = (scope.has("offline_access") && client.grant_types.iter().any(|g| g == "refresh_token"))
+        .then(|| super::refresh::new_token(&grant, config, now));
+    let first = refresh.as_ref().map(|(_, row)| row);
+    if !store.redeem_code(&code_hash, &grant, first, now).await.map_err(store_failed)? {
         // Another redemption won the race: this one is a replay.
         return Err(replayed(store, &row, now).await);
     }
-
-    let scope = Scope::from_stored(&grant.scope);
-    let signing_failed = |e: crate::keys::KeyError| {
-        tracing::error!(error = %e, "cannot sign tokens");
-        OAuthError::server_error()
-    };
-    let access_token = tokens::access_token(keys, config, &grant, client, &scope, now).map_err(signing_failed)?;
-    let id_token = if scope.has("openid") {
-        Some(
-            tokens::id_token(keys, config, &grant, client, &user, row.nonce.as_deref(), &access_token, now)
-                .map_err(signing_failed)?,
-        )
-    } else {
-        None
-    };
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: config.lifetimes.access_token,
-        id_token,
-        scope: grant.scope,
-    })
+    let refresh_token = refresh.map(|(token, _)| token);
+    issue(keys, config, &grant, client, Some(&user), &scope, row.nonce.as_deref(), refresh_token, now)
 }
 
 /// A used code presented again: revoke what its first redemption issued.

@@ -44,13 +44,18 @@ pub async fn verify_access_token(
         return Err(OAuthError::invalid_token("the access token is not meant for this server"));
     }
     let grant_id = claims.get("grant_id").and_then(Value::as_str).ok_or_else(invalid)?;
+    let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(invalid)?;
+    let store_failed = |e| {
+        tracing::error!(error = %e, "store failure verifying an access token");
+        OAuthError::server_error()
+    };
+    if store.is_access_token_revoked(jti).await.map_err(store_failed)? {
+        return Err(OAuthError::invalid_token("the access token has been revoked"));
+    }
     let grant = store
         .find_grant(grant_id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "store failure verifying an access token");
-            OAuthError::server_error()
-        })?
+        .map_err(store_failed)?
         .filter(|g| g.is_live(now))
         .ok_or_else(|| OAuthError::invalid_token("the access token has been revoked"))?;
     Ok(AccessToken { claims, grant })

@@ -123,15 +123,45 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_code(&self, code: &CodeRow) -> StoreResult<()>;
     /// The code with this hash, redeemed or not.
     async fn find_code(&self, code_hash: &[u8]) -> StoreResult<Option<CodeRow>>;
-    /// Marks the code redeemed and creates its grant, in one transaction. True for
-    /// the one caller that redeemed it; false if it was already redeemed.
-    async fn redeem_code(&self, code_hash: &[u8], grant: &GrantRow, now: UnixTime) -> StoreResult<bool>;
+    /// Marks the code redeemed and creates its grant (and the family's first refresh
+    /// token, if any), in one transaction. True for the one caller that redeemed it;
+    /// false if it was already redeemed.
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        grant: &GrantRow,
+        first_refresh: Option<&RefreshRow>,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
 
+    /// Stores a grant made without a code (client credentials).
+    async fn insert_grant(&self, grant: &GrantRow) -> StoreResult<()>;
     /// The grant with this id.
     async fn find_grant(&self, id: &str) -> StoreResult<Option<GrantRow>>;
     /// Revokes a grant (and so every token of it); false if there is no such grant
     /// or it was already revoked.
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+
+    /// The refresh token with this hash, spent or not.
+    async fn find_refresh_token(&self, token_hash: &[u8]) -> StoreResult<Option<RefreshRow>>;
+    /// Spends `old_hash` (keeping `sealed` successor if given) and stores `successor`,
+    /// in one transaction. True for the one caller that spent it; false if it was
+    /// already spent.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        successor: &RefreshRow,
+        sealed: Option<&[u8]>,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+
+    /// Records an access token revoked before its expiry (RFC 7009).
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    /// Whether the access token with this `jti` was revoked.
+    async fn is_access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+
+    /// Deletes rows that can no longer matter at `now`; returns how many.
+    async fn sweep(&self, now: UnixTime) -> StoreResult<u64>;
 
     /// All signing keys, oldest first.
     async fn list_keys(&self) -> StoreResult<Vec<KeyRow>>;

@@ -4,9 +4,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::sql::{
-    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store,
+    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, insert_grant,
+    insert_refresh, json_list, sql_store,
 };
-use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreResult, User};
+use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreResult, User};
 
 /// The advisory lock that serialises gatehouse's rare read-then-write transactions
 /// (first key, key rotation) across instances. Any constant will do; this one spells "gate".

@@ -250,3 +250,30 @@ impl GrantRow {
         self.revoked_at.is_none() && now < self.expires_at
     }
 }
+
+/// A refresh token of a grant's family, stored by the hash of its value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshRow {
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// The grant (family) it belongs to.
+    pub grant_id: String,
+    /// When it was issued.
+    pub created_at: UnixTime,
+    /// When it expires unused (idle lifetime, bounded by the grant's end).
+    pub expires_at: UnixTime,
+    /// When it was rotated; presenting it after that is reuse.
+    pub spent_at: Option<UnixTime>,
+    /// Its successor, sealed under a key derived from this token (grace window only).
+    pub successor_sealed: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RefreshRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRow")
+            .field("grant_id", &self.grant_id)
+            .field("expires_at", &self.expires_at)
+            .field("spent_at", &self.spent_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -5,7 +5,9 @@
 //! type. What differs between the engines (connecting, migrations, how to serialise
 //! a read-then-write transaction) lives in `sqlite.rs` and `postgres.rs`.
 
-use super::{Client, ClientKind, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreError, User};
+use super::{
+    Client, ClientKind, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreError, User,
+};
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`].
 pub(super) fn db_err(e: sqlx::Error) -> StoreError {
@@ -134,6 +136,7 @@ impl_from_row!(CodeRow {
     expires_at,
     consumed_at
 });
+impl_from_row!(RefreshRow { token_hash, grant_id, created_at, expires_at, spent_at, successor_sealed });
 impl_from_row!(GrantRow { id, client_id, user_id, scope, sid, auth_time, claims, created_at, expires_at, revoked_at });
 
 pub(super) const CODE_COLUMNS: &str = "code_hash, grant_id, client_id, user_id, sid, redirect_uri, scope, nonce, \
@@ -151,6 +154,7 @@ macro_rules! impl_from_row {
             String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         {
@@ -456,6 +460,7 @@ macro_rules! sql_store {
                 &self,
                 code_hash: &[u8],
                 g: &GrantRow,
+                first_refresh: Option<&RefreshRow>,
                 now: $crate::clock::UnixTime,
             ) -> $crate::store::StoreResult<bool> {
                 // One transaction: a concurrent redemption waits on the code row and then
@@ -474,26 +479,95 @@ macro_rules! sql_store {
                 .rows_affected()
                     > 0;
                 if won {
-                    let sql = sqlx::AssertSqlSafe(format!(
-                        "insert into grants ({GRANT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                    ));
-                    sqlx::query(sql)
-                        .bind(&g.id)
-                        .bind(&g.client_id)
-                        .bind(&g.user_id)
-                        .bind(&g.scope)
-                        .bind(&g.sid)
-                        .bind(g.auth_time)
-                        .bind(&g.claims)
-                        .bind(g.created_at)
-                        .bind(g.expires_at)
-                        .bind(g.revoked_at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
+                    insert_grant!(g).execute(&mut *tx).await.map_err(db_err)?;
+                    if let Some(r) = first_refresh {
+                        insert_refresh!(r).execute(&mut *tx).await.map_err(db_err)?;
+                    }
                 }
                 tx.commit().await.map_err(db_err)?;
                 Ok(won)
+            }
+
+            async fn insert_grant(&self, g: &GrantRow) -> $crate::store::StoreResult<()> {
+                insert_grant!(g).execute(&self.pool).await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_refresh_token(&self, token_hash: &[u8]) -> $crate::store::StoreResult<Option<RefreshRow>> {
+                sqlx::query_as(
+                    "select token_hash, grant_id, created_at, expires_at, spent_at, successor_sealed \
+                     from refresh_tokens where token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                old_hash: &[u8],
+                successor: &RefreshRow,
+                sealed: Option<&[u8]>,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<bool> {
+                // One transaction: of concurrent rotations of one token, the first to
+                // update the row wins; the others wait for it and then find it spent.
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let won = sqlx::query(
+                    "update refresh_tokens set spent_at = $1, successor_sealed = $2 \
+                     where token_hash = $3 and spent_at is null",
+                )
+                .bind(now)
+                .bind(sealed)
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected()
+                    > 0;
+                if won {
+                    insert_refresh!(successor).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(won)
+            }
+
+            async fn revoke_access_token(&self, jti: &str, expires_at: $crate::clock::UnixTime) -> $crate::store::StoreResult<()> {
+                sqlx::query("insert into revoked_access_tokens (jti, expires_at) values ($1, $2) on conflict (jti) do nothing")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn is_access_token_revoked(&self, jti: &str) -> $crate::store::StoreResult<bool> {
+                let found: Option<(String,)> = sqlx::query_as("select jti from revoked_access_tokens where jti = $1")
+                    .bind(jti)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(found.is_some())
+            }
+
+            async fn sweep(&self, now: $crate::clock::UnixTime) -> $crate::store::StoreResult<u64> {
+                // Used codes are kept an hour past expiry, so that a late replay still
+                // finds them and revokes what they issued.
+                let statements: [(&'static str, i64); 6] = [
+                    ("delete from authorization_requests where expires_at <= $1", now),
+                    ("delete from sessions where expires_at <= $1", now),
+                    ("delete from authorization_codes where expires_at <= $1", now - 3600),
+                    ("delete from refresh_tokens where expires_at <= $1", now),
+                    ("delete from grants where expires_at <= $1", now),
+                    ("delete from revoked_access_tokens where expires_at <= $1", now),
+                ];
+                let mut deleted = 0;
+                for (sql, before) in statements {
+                    deleted += sqlx::query(sql).bind(before).execute(&self.pool).await.map_err(db_err)?.rows_affected();
+                }
+                Ok(deleted)
             }
 
             async fn find_grant(&self, id: &str) -> $crate::store::StoreResult<Option<GrantRow>> {
@@ -547,3 +621,40 @@ macro_rules! sql_store {
 }
 
 pub(super) use sql_store;
+
+/// The statement that inserts a grant, for the pool or a transaction to execute.
+macro_rules! insert_grant {
+    ($g:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into grants ({GRANT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        )))
+        .bind(&$g.id)
+        .bind(&$g.client_id)
+        .bind(&$g.user_id)
+        .bind(&$g.scope)
+        .bind(&$g.sid)
+        .bind($g.auth_time)
+        .bind(&$g.claims)
+        .bind($g.created_at)
+        .bind($g.expires_at)
+        .bind($g.revoked_at)
+    };
+}
+pub(super) use insert_grant;
+
+/// The statement that inserts a refresh token, for the pool or a transaction to execute.
+macro_rules! insert_refresh {
+    ($r:expr) => {
+        sqlx::query(
+            "insert into refresh_tokens (token_hash, grant_id, created_at, expires_at, spent_at, successor_sealed) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&$r.token_hash)
+        .bind(&$r.grant_id)
+        .bind($r.created_at)
+        .bind($r.expires_at)
+        .bind($r.spent_at)
+        .bind(&$r.successor_sealed)
+    };
+}
+pub(super) use insert_refresh;

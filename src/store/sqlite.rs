@@ -7,9 +7,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Sqlite, Transaction};
 
 use super::sql::{
-    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, json_list, sql_store,
+    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, insert_grant,
+    insert_refresh, json_list, sql_store,
 };
-use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, SessionRow, StoreError, StoreResult, User};
+use super::{
+    Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreError, StoreResult,
+    User,
+};
 
 /// Creates the database file readable by its owner only, before SQLite creates it
 /// with the default mode: it holds the private signing keys. SQLite gives the `-wal`
