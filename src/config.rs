@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "issuer",
     "listen",
     "database_url",
+    "client_ip_header",
     "lifetimes.code",
     "lifetimes.id_token",
     "lifetimes.access_token",
@@ -46,6 +47,9 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// The `Cache-Control: max-age` of `/jwks`, in seconds: how long relying parties may cache keys.
     pub jwks_max_age: i64,
+    /// The header a trusted reverse proxy puts the client's address in (its last entry
+    /// is used), e.g. `X-Forwarded-For`; `None` uses the connection's peer address.
+    pub client_ip_header: Option<axum::http::HeaderName>,
     /// Whether the issuer was derived from `listen` rather than configured.
     issuer_from_listen: bool,
 }
@@ -58,6 +62,7 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("lifetimes", &self.lifetimes)
             .field("jwks_max_age", &self.jwks_max_age)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }
@@ -285,6 +290,14 @@ impl Config {
             }
             None => DEFAULT_DATABASE_URL.to_owned(),
         };
+        let client_ip_header = match raw.remove("client_ip_header") {
+            Some(value) => {
+                Some(parse("client_ip_header", &value, "an HTTP header name such as `X-Forwarded-For`", |s| {
+                    s.parse::<axum::http::HeaderName>().ok()
+                })?)
+            }
+            None => None,
+        };
         let defaults = Lifetimes::default();
         let grace_raw = raw.remove("lifetimes.refresh_reuse_grace");
         let mut duration = |key: &'static str, default: i64| match raw.remove(key) {
@@ -313,7 +326,7 @@ impl Config {
                 "no longer than `lifetimes.refresh_absolute`",
             ));
         }
-        Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age, issuer_from_listen })
+        Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age, client_ip_header, issuer_from_listen })
     }
 }
 

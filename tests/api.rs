@@ -11,5 +11,6 @@ mod login_errors;
 mod refresh;
 mod revocation;
 mod store;
+mod throttle;
 mod token_errors;
 mod userinfo_errors;

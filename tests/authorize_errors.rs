@@ -159,6 +159,7 @@ async fn protocol_errors_go_back_to_the_client_with_state_and_iss(backend: Backe
         ),
         ("missing scope", with(&good, &["scope"], &[]), "invalid_scope"),
         ("a quote in scope", with(&good, &[], &[("scope", "openid \"profile\"")]), "invalid_scope"),
+        ("no supported scope", with(&good, &[], &[("scope", "custom:read")]), "invalid_scope"),
         ("prompt=none login", with(&good, &[], &[("prompt", "none login")]), "invalid_request"),
         ("prompt=login none", with(&good, &[], &[("prompt", "login none")]), "invalid_request"),
         ("max_age=-1", with(&good, &[], &[("max_age", "-1")]), "invalid_request"),

@@ -1,7 +1,10 @@
 //! `GET/POST /login`: the login page between `/authorize` and the code.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 
@@ -9,7 +12,7 @@ use super::authorize::{log_server_error, see_other, server_error};
 use super::{AppState, cookies, extract, pages};
 use crate::oauth::authorize::{self, AuthorizationRequest};
 use crate::oauth::params::Params;
-use crate::oauth::session;
+use crate::oauth::{session, throttle};
 use crate::secret;
 use crate::store::PendingRequestRow;
 
@@ -21,6 +24,7 @@ pub(super) async fn handle(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
+    extensions: Extensions,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
@@ -50,7 +54,18 @@ pub(super) async fn handle(
         return pages::error(StatusCode::FORBIDDEN, "The form has expired. Go back to the application and try again.");
     }
     let old_session = cookies::get(&headers, cookies::SESSION);
-    submit(&state, &pending, &request, browser, old_session, &params).await
+    let address = client_address(&state, &headers, &extensions);
+    submit(&state, &pending, &request, browser, old_session, address, &params).await
+}
+
+/// The client's address: the peer's, or the last entry a trusted proxy added to the
+/// configured header.
+fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
+    if let Some(header) = &state.config.client_ip_header {
+        let forwarded = headers.get_all(header).iter().filter_map(|v| v.to_str().ok()).next_back();
+        return forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok());
+    }
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
 }
 
 async fn form(
@@ -75,23 +90,53 @@ async fn form(
     pages::render(status, &page)
 }
 
+/// The form again, with 429 and `Retry-After`, while the account or address is blocked.
+async fn too_many(
+    state: &AppState,
+    pending: &PendingRequestRow,
+    browser: &str,
+    username: &str,
+    retry_after: i64,
+) -> Response {
+    let message = format!("Too many failed sign-in attempts. Try again in {retry_after} seconds.");
+    let mut response = form(state, pending, browser, username, Some(&message)).await;
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+    response
+}
+
 async fn submit(
     state: &AppState,
     pending: &PendingRequestRow,
     request: &AuthorizationRequest,
     browser: &str,
     old_session: Option<&str>,
+    address: Option<IpAddr>,
     params: &Params,
 ) -> Response {
     let store = state.store.as_ref();
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
+    let throttle = throttle::Keys::new(username, address);
+    let now = state.clock.now();
+    match throttle::retry_after(store, &throttle, now).await {
+        Ok(Some(wait)) => return too_many(state, pending, browser, username, wait).await,
+        Ok(None) => {}
+        Err(e) => return log_server_error(&e),
+    }
     let user = match session::check_password(store, username, password).await {
         Ok(Some(user)) => user,
-        Ok(None) => return form(state, pending, browser, username, Some(FAILED)).await,
+        Ok(None) => {
+            if let Err(e) = throttle::failed(store, &throttle, now).await {
+                return log_server_error(&e);
+            }
+            return form(state, pending, browser, username, Some(FAILED)).await;
+        }
         Err(e) => return log_server_error(&e),
     };
-    let now = state.clock.now();
+    if let Err(e) = throttle::succeeded(store, username).await {
+        return log_server_error(&e);
+    }
     // The request is used once: a second submission finds nothing.
     match store.take_pending_request(&pending.id, now).await {
         Ok(Some(_)) => {}

@@ -191,12 +191,14 @@ fn check_response_type(client: &Client, params: &Params) -> Result<(), OAuthErro
 /// Clients count as first-party, so `offline_access` needs no consent screen.
 fn check_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
     let requested = params.get("scope").ok_or_else(|| OAuthError::invalid_scope("scope is required"))?;
-    let scope = Scope::from_request(requested)?;
-    if client.grant_types.iter().any(|g| g == "refresh_token") {
-        Ok(scope)
-    } else {
-        Ok(scope.without("offline_access"))
+    let mut scope = Scope::from_request(requested)?;
+    if !client.grant_types.iter().any(|g| g == "refresh_token") {
+        scope = scope.without("offline_access");
     }
+    if scope.tokens().next().is_none() {
+        return Err(OAuthError::invalid_scope("none of the requested scopes is supported; include openid"));
+    }
+    Ok(scope)
 }
 
 /// RFC 7636 §4.3: `S256` only; required for public clients and for clients that

@@ -13,6 +13,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod scope;
 pub mod session;
+pub mod throttle;
 pub mod token;
 pub mod tokens;
 pub mod userinfo;

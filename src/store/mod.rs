@@ -160,6 +160,16 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the access token with this `jti` was revoked.
     async fn is_access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
 
+    /// The throttle counters under `key`.
+    async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRow>>;
+    /// Counts one failed login under `key`, atomically, starting a new window if the
+    /// current one began before `window_cutoff`. Returns the row after the update.
+    async fn count_failure(&self, key: &str, now: UnixTime, window_cutoff: UnixTime) -> StoreResult<ThrottleRow>;
+    /// Refuses logins under `key` until `until` (a later block is never shortened).
+    async fn block(&self, key: &str, until: UnixTime) -> StoreResult<()>;
+    /// Forgets the failures under `key` (after a successful login).
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+
     /// Deletes rows that can no longer matter at `now`; returns how many.
     async fn sweep(&self, now: UnixTime) -> StoreResult<u64>;
 

@@ -7,7 +7,10 @@ use super::sql::{
     CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, insert_grant,
     insert_refresh, json_list, sql_store,
 };
-use super::{Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreResult, User};
+use super::{
+    Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreResult, ThrottleRow,
+    User,
+};
 
 /// The advisory lock that serialises gatehouse's rare read-then-write transactions
 /// (first key, key rotation) across instances. Any constant will do; this one spells "gate".

@@ -277,3 +277,16 @@ impl std::fmt::Debug for RefreshRow {
             .finish_non_exhaustive()
     }
 }
+
+/// Failed logins counted under one key (an account or a client address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleRow {
+    /// `user:<name>` or `ip:<address>`.
+    pub key: String,
+    /// Failures since `window_start`.
+    pub failures: i64,
+    /// When the current counting window began.
+    pub window_start: UnixTime,
+    /// Logins under this key are refused until then.
+    pub blocked_until: Option<UnixTime>,
+}

@@ -6,7 +6,8 @@
 //! a read-then-write transaction) lives in `sqlite.rs` and `postgres.rs`.
 
 use super::{
-    Client, ClientKind, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreError, User,
+    Client, ClientKind, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreError, ThrottleRow,
+    User,
 };
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`].
@@ -136,6 +137,7 @@ impl_from_row!(CodeRow {
     expires_at,
     consumed_at
 });
+impl_from_row!(ThrottleRow { key, failures, window_start, blocked_until });
 impl_from_row!(RefreshRow { token_hash, grant_id, created_at, expires_at, spent_at, successor_sealed });
 impl_from_row!(GrantRow { id, client_id, user_id, scope, sid, auth_time, claims, created_at, expires_at, revoked_at });
 
@@ -552,16 +554,74 @@ macro_rules! sql_store {
                 Ok(found.is_some())
             }
 
+            async fn find_throttle(&self, key: &str) -> $crate::store::StoreResult<Option<ThrottleRow>> {
+                sqlx::query_as("select key, failures, window_start, blocked_until from login_throttle where key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn count_failure(
+                &self,
+                key: &str,
+                now: $crate::clock::UnixTime,
+                window_cutoff: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<ThrottleRow> {
+                // One statement, so that concurrent failures all count.
+                sqlx::query_as(
+                    "insert into login_throttle as t (key, failures, window_start) values ($1, 1, $2) \
+                     on conflict (key) do update set \
+                       failures = case when t.window_start < $3 then 1 else t.failures + 1 end, \
+                       window_start = case when t.window_start < $3 then $2 else t.window_start end \
+                     returning key, failures, window_start, blocked_until",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(window_cutoff)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)
+            }
+
+            async fn block(&self, key: &str, until: $crate::clock::UnixTime) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "update login_throttle set blocked_until = $2 \
+                     where key = $1 and (blocked_until is null or blocked_until < $2)",
+                )
+                .bind(key)
+                .bind(until)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn clear_throttle(&self, key: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("delete from login_throttle where key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
             async fn sweep(&self, now: $crate::clock::UnixTime) -> $crate::store::StoreResult<u64> {
                 // Used codes are kept an hour past expiry, so that a late replay still
                 // finds them and revokes what they issued.
-                let statements: [(&'static str, i64); 6] = [
+                let statements: [(&'static str, i64); 7] = [
                     ("delete from authorization_requests where expires_at <= $1", now),
                     ("delete from sessions where expires_at <= $1", now),
                     ("delete from authorization_codes where expires_at <= $1", now - 3600),
                     ("delete from refresh_tokens where expires_at <= $1", now),
                     ("delete from grants where expires_at <= $1", now),
                     ("delete from revoked_access_tokens where expires_at <= $1", now),
+                    // Counting windows are at most a day; blocks are shorter.
+                    (
+                        "delete from login_throttle where window_start <= $1 \
+                         and (blocked_until is null or blocked_until <= $1 + 86400)",
+                        now - 86400,
+                    ),
                 ];
                 let mut deleted = 0;
                 for (sql, before) in statements {

@@ -12,7 +12,7 @@ use super::sql::{
 };
 use super::{
     Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreError, StoreResult,
-    User,
+    ThrottleRow, User,
 };
 
 /// Creates the database file readable by its owner only, before SQLite creates it

@@ -1,0 +1,113 @@
+//! Brute force: failed logins are throttled per account and per client address with
+//! 429 and Retry-After, and the block passes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use crate::backend_tests;
+use crate::common::{Backend, Browser, Options, TestApp, TestClient, auth_params, hidden, location};
+
+backend_tests!(
+    an_account_is_slowed_after_five_failures_then_recovers,
+    an_address_is_slowed_after_twenty_failures,
+    a_trusted_proxy_header_names_the_address,
+);
+
+/// A login form opened in `browser`: where it posts and its hidden fields.
+struct Form {
+    path: String,
+    request: String,
+    csrf: String,
+}
+
+async fn open_form(app: &TestApp, browser: &mut Browser, client: &TestClient) -> Form {
+    let to_login = browser.authorize(app, &auth_params(client, "openid")).await;
+    let login_url = location(&to_login);
+    let html = browser.get(app, &login_url).await.text().await.unwrap();
+    Form {
+        path: login_url.split('?').next().unwrap().to_owned(),
+        request: hidden(&html, "request"),
+        csrf: hidden(&html, "csrf"),
+    }
+}
+
+async fn submit(app: &TestApp, browser: &mut Browser, form: &Form, user: &str, pw: &str) -> reqwest::Response {
+    let fields = [("request", form.request.as_str()), ("csrf", &form.csrf), ("username", user), ("password", pw)];
+    browser.post(app, &form.path, &fields).await
+}
+
+async fn an_account_is_slowed_after_five_failures_then_recovers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    let form = open_form(&app, &mut browser, &client).await;
+
+    for _ in 0..5 {
+        assert_eq!(submit(&app, &mut browser, &form, "alice", "guess").await.status(), 401);
+    }
+    // Even the right password waits now, and the page says for how long.
+    let blocked = submit(&app, &mut browser, &form, "Alice", "wonderland").await;
+    assert_eq!(blocked.status(), 429);
+    assert_eq!(blocked.headers()["retry-after"], "30");
+    assert!(blocked.text().await.unwrap().contains("Try again in 30 seconds"));
+    // Unknown accounts are throttled alike, so throttling reveals nothing.
+    for _ in 0..5 {
+        submit(&app, &mut browser, &form, "nobody", "guess").await;
+    }
+    assert_eq!(submit(&app, &mut browser, &form, "nobody", "guess").await.status(), 429);
+
+    // One more failure after the block doubles it; then time passes and the user gets in.
+    app.clock.advance(Duration::from_secs(31));
+    assert_eq!(submit(&app, &mut browser, &form, "alice", "guess").await.status(), 401);
+    assert_eq!(submit(&app, &mut browser, &form, "alice", "wonderland").await.headers()["retry-after"], "60");
+    app.clock.advance(Duration::from_secs(61));
+    let done = submit(&app, &mut browser, &form, "alice", "wonderland").await;
+    assert_eq!(done.status(), 303, "the block passed");
+    assert!(app.store.find_throttle("user:alice").await.unwrap().is_none(), "success clears the account");
+}
+
+async fn an_address_is_slowed_after_twenty_failures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    let form = open_form(&app, &mut browser, &client).await;
+
+    // Spraying many accounts from one address.
+    for i in 0..20 {
+        assert_eq!(submit(&app, &mut browser, &form, &format!("user{i}"), "guess").await.status(), 401);
+    }
+
+    assert_eq!(submit(&app, &mut browser, &form, "alice", "wonderland").await.status(), 429);
+    assert!(app.store.find_throttle("ip:127.0.0.1").await.unwrap().unwrap().blocked_until.is_some());
+}
+
+async fn a_trusted_proxy_header_names_the_address(backend: Backend) {
+    let options = Options { extra_config: "client_ip_header = \"X-Forwarded-For\"\n".into(), ..Options::default() };
+    let app = TestApp::spawn_with(backend, options).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    let form = open_form(&app, &mut browser, &client).await;
+    let cookies = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let url = url::Url::parse(&app.issuer).unwrap().join(&form.path).unwrap().to_string();
+    let post = |forwarded: &'static str, user: String| {
+        let fields = [
+            ("request", form.request.clone()),
+            ("csrf", form.csrf.clone()),
+            ("username", user),
+            ("password", "guess".to_owned()),
+        ];
+        app.http.post(&url).header("cookie", &cookies).header("x-forwarded-for", forwarded).form(&fields).send()
+    };
+
+    for i in 0..20 {
+        post("198.51.100.1, 203.0.113.5", format!("user{i}")).await.unwrap();
+    }
+
+    assert!(app.store.find_throttle("ip:203.0.113.5").await.unwrap().unwrap().blocked_until.is_some());
+    assert!(app.store.find_throttle("ip:127.0.0.1").await.unwrap().is_none(), "the proxy is not blamed");
+    assert_eq!(post("203.0.113.5", "x".into()).await.unwrap().status(), 429);
+    assert_eq!(post("203.0.113.9", "y".into()).await.unwrap().status(), 401);
+}
