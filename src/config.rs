@@ -29,6 +29,10 @@ const KEYS: &[&str] = &[
     "lifetimes.session",
     "lifetimes.refresh_reuse_grace",
     "keys.jwks_max_age",
+    "keys.algorithms",
+    "keys.rotate_every",
+    "keys.encryption_key",
+    "keys.encryption_key_file",
 ];
 
 /// Environment variables with the prefix that are not configuration keys.
@@ -47,6 +51,12 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// The `Cache-Control: max-age` of `/jwks`, in seconds: how long relying parties may cache keys.
     pub jwks_max_age: i64,
+    /// The signing algorithms offered (`RS256` always among them).
+    pub algorithms: Vec<crate::keys::Alg>,
+    /// Rotate each algorithm's key automatically this long after it activated.
+    pub rotate_every: Option<i64>,
+    /// The key-encryption key for private keys at rest, if configured.
+    pub kek: Option<crate::keys::Kek>,
     /// The header a trusted reverse proxy puts the client's address in (its last entry
     /// is used), e.g. `X-Forwarded-For`; `None` uses the connection's peer address.
     pub client_ip_header: Option<axum::http::HeaderName>,
@@ -63,6 +73,9 @@ impl fmt::Debug for Config {
             .field("lifetimes", &self.lifetimes)
             .field("jwks_max_age", &self.jwks_max_age)
             .field("client_ip_header", &self.client_ip_header)
+            .field("algorithms", &self.algorithms)
+            .field("rotate_every", &self.rotate_every)
+            .field("kek", &self.kek)
             .finish()
     }
 }
@@ -319,6 +332,41 @@ impl Config {
             },
         };
         let jwks_max_age = duration("keys.jwks_max_age", 5 * 60)?;
+        let rotate_every = match raw.remove("keys.rotate_every") {
+            Some(value) => Some(parse("keys.rotate_every", &value, DURATION_EXPECTED, parse_duration)?),
+            None => None,
+        };
+        let algorithms = match raw.remove("keys.algorithms") {
+            Some(value) => parse_algorithms(&value)?,
+            None => crate::keys::Alg::ALL.to_vec(),
+        };
+        let kek = match (raw.remove("keys.encryption_key"), raw.remove("keys.encryption_key_file")) {
+            (Some(_), Some(file)) => {
+                return Err(invalid(
+                    "keys.encryption_key_file",
+                    &file.origin(),
+                    "not set together with keys.encryption_key",
+                ));
+            }
+            (Some(value), None) => {
+                let text = string("keys.encryption_key", &value)?;
+                Some(
+                    crate::keys::Kek::parse(&text)
+                        .map_err(|e| invalid("keys.encryption_key", &value.origin(), &e.to_string()))?,
+                )
+            }
+            (None, Some(value)) => {
+                let path = string("keys.encryption_key_file", &value)?;
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    invalid("keys.encryption_key_file", &value.origin(), &format!("a readable file ({path}: {e})"))
+                })?;
+                Some(
+                    crate::keys::Kek::parse(&text)
+                        .map_err(|e| invalid("keys.encryption_key_file", &value.origin(), &e.to_string()))?,
+                )
+            }
+            (None, None) => None,
+        };
         if lifetimes.refresh_idle > lifetimes.refresh_absolute {
             return Err(invalid(
                 "lifetimes.refresh_idle",
@@ -326,8 +374,40 @@ impl Config {
                 "no longer than `lifetimes.refresh_absolute`",
             ));
         }
-        Ok(Self { issuer, listen, database_url, lifetimes, jwks_max_age, client_ip_header, issuer_from_listen })
+        Ok(Self {
+            issuer,
+            listen,
+            database_url,
+            lifetimes,
+            jwks_max_age,
+            algorithms,
+            rotate_every,
+            kek,
+            client_ip_header,
+            issuer_from_listen,
+        })
     }
+}
+
+/// `keys.algorithms`: a TOML array or a comma-separated list of `RS256`, `ES256`,
+/// `EdDSA`; RS256 is always offered (OpenID Connect requires it).
+fn parse_algorithms(raw: &Raw) -> Result<Vec<crate::keys::Alg>, ConfigError> {
+    use crate::keys::Alg;
+    let names: Vec<String> = match raw {
+        Raw::File(toml::Value::Array(items), _) => items.iter().map(|v| v.as_str().unwrap_or("?").to_owned()).collect(),
+        _ => string("keys.algorithms", raw)?.split(',').map(|s| s.trim().to_owned()).collect(),
+    };
+    let mut algs = vec![Alg::Rs256];
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        let alg = Alg::parse(name).ok_or_else(|| {
+            invalid("keys.algorithms", &raw.origin(), &format!("a list of RS256, ES256 and EdDSA; got `{name}`"))
+        })?;
+        if !algs.contains(&alg) {
+            algs.push(alg);
+        }
+    }
+    algs.sort();
+    Ok(algs)
 }
 
 /// A database URL gatehouse can keep data in: PostgreSQL, or a SQLite *file* (an

@@ -29,7 +29,7 @@ async fn discovery_lists_the_required_metadata(backend: Backend) {
     assert_eq!(meta["jwks_uri"], app.url("/jwks"));
     assert_eq!(meta["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(meta["subject_types_supported"], serde_json::json!(["public"]));
-    assert_eq!(meta["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+    assert_eq!(meta["id_token_signing_alg_values_supported"], serde_json::json!(["RS256", "ES256", "EdDSA"]));
     assert_eq!(meta["userinfo_endpoint"], app.url("/userinfo"));
     assert_eq!(
         meta["grant_types_supported"],
@@ -85,15 +85,24 @@ async fn jwks_publishes_public_members_only(backend: Backend) {
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
     let jwks: Value = response.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
+    assert_eq!(keys.len(), 6, "an active and a next key for each of RS256, ES256 and EdDSA");
     let stored = app.store.list_keys().await.unwrap();
+    let mut kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    kids.sort();
+    kids.dedup();
+    assert_eq!(kids.len(), 6, "every kid is unique");
     for key in keys {
         let mut members: Vec<&String> = key.as_object().unwrap().keys().collect();
         members.sort();
-        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
-        assert_eq!(key["kty"], "RSA");
+        let (kty, public): (&str, &[&str]) = match key["alg"].as_str().unwrap() {
+            "RS256" => ("RSA", &["alg", "e", "kid", "kty", "n", "use"]),
+            "ES256" => ("EC", &["alg", "crv", "kid", "kty", "use", "x", "y"]),
+            "EdDSA" => ("OKP", &["alg", "crv", "kid", "kty", "use", "x"]),
+            other => panic!("unexpected alg {other}"),
+        };
+        assert_eq!(members, public, "public members only");
+        assert_eq!(key["kty"], kty);
         assert_eq!(key["use"], "sig");
-        assert_eq!(key["alg"], "RS256");
         assert!(stored.iter().any(|k| k.kid == key["kid"]));
     }
 }

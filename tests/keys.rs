@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use gatehouse::clock::Clock;
-use gatehouse::keys::{Alg, KeySet};
+use gatehouse::keys::Alg;
 use openidconnect::core::{CoreClient, CoreIdToken, CoreProviderMetadata};
 use openidconnect::{ClientId, IssuerUrl, Nonce};
 use serde_json::{Value, json};
@@ -22,7 +22,7 @@ backend_tests!(
 
 /// Signs an ID token with the server's own active key, as the token endpoint will.
 async fn sign_id_token(app: &TestApp, claims: &Value) -> String {
-    let keys = KeySet::from_rows(&app.store.list_keys().await.unwrap()).unwrap();
+    let keys = crate::common::server_keys(app).await;
     keys.active(Alg::Rs256, app.clock.now()).unwrap().sign("JWT", claims).unwrap()
 }
 
@@ -53,7 +53,7 @@ async fn an_rp_library_verifies_what_gatehouse_signs(backend: Backend) {
             .await;
     let token: CoreIdToken = other_aud.parse().unwrap();
     assert!(token.claims(&verifier, |_: Option<&Nonce>| Ok(())).is_err());
-    let foreign = KeySet::from_rows(&[gatehouse::keys::generate_rsa(now).unwrap()]).unwrap();
+    let foreign = crate::common::foreign_keys(now);
     let forged = foreign.active(Alg::Rs256, now).unwrap().sign("JWT", &claims).unwrap();
     let token: CoreIdToken = forged.parse().unwrap();
     assert!(token.claims(&verifier, &Nonce::new("n-0S6_WzA2Mj".into())).is_err());
@@ -68,14 +68,14 @@ async fn the_first_key_is_generated_once_and_survives_a_restart(backend: Backend
     let no_fixture = || Options { fixture_key: false, ..Options::default() };
     let first = TestApp::spawn_with(backend, no_fixture()).await;
     let kids = jwks_kids(&first).await;
-    assert_eq!(kids.len(), 1, "a fresh store gets exactly one key");
+    assert_eq!(kids.len(), 6, "a fresh store gets an active and a next key per algorithm");
     let (clock, db_url) = (first.clock.clone(), first.db_url.clone());
     let db = first.stop_keep_db().await;
 
     let second = TestApp::spawn_on(&db_url, clock, no_fixture()).await;
 
-    assert_eq!(jwks_kids(&second).await, kids, "the key is loaded, not regenerated");
-    assert_eq!(second.store.list_keys().await.unwrap().len(), 1);
+    assert_eq!(jwks_kids(&second).await, kids, "the keys are loaded, not regenerated");
+    assert_eq!(second.store.list_keys().await.unwrap().len(), 6);
     drop(second);
     drop(db);
 }
@@ -92,10 +92,11 @@ async fn instances_starting_together_agree_on_one_key(backend: Backend) {
     );
 
     let now = clock.now();
-    let kid_one = one.unwrap().keys.active(Alg::Rs256, now).unwrap().kid().to_owned();
-    let kid_two = two.unwrap().keys.active(Alg::Rs256, now).unwrap().kid().to_owned();
-    assert_eq!(kid_one, kid_two);
-    assert_eq!(a.list_keys().await.unwrap().len(), 1);
+    let (one, two) = (one.unwrap().keys.current(), two.unwrap().keys.current());
+    for alg in Alg::ALL {
+        assert_eq!(one.active(alg, now).unwrap().kid(), two.active(alg, now).unwrap().kid(), "{alg}");
+    }
+    assert_eq!(a.list_keys().await.unwrap().len(), 6, "an active and a next key per algorithm");
     a.close().await;
     b.close().await;
 }
@@ -103,19 +104,20 @@ async fn instances_starting_together_agree_on_one_key(backend: Backend) {
 async fn the_first_key_is_stored_once_under_concurrency(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = gatehouse::store::open(&db.url).await.unwrap();
-    let base = crate::common::fixture_key(1_000);
+    let base = crate::common::fixture_keys(1_000);
 
-    // Twenty instances try to store their own first key at the same moment.
+    // Twenty instances try to store their own first keys at the same moment.
     let attempts = (0..20).map(|i| {
         let store = store.clone();
-        let mut row = base.clone();
-        row.kid = format!("kid-{i}");
-        tokio::spawn(async move { store.insert_first_key(&row).await.unwrap() })
+        let mut rows = base.clone();
+        rows[0].kid = format!("kid-{i}-active");
+        rows[1].kid = format!("kid-{i}-next");
+        tokio::spawn(async move { store.insert_first_keys("RS256", &rows).await.unwrap() })
     });
     let stored = futures_count(attempts).await;
 
-    assert_eq!(stored, 1, "exactly one first key wins");
-    assert_eq!(store.list_keys().await.unwrap().len(), 1);
+    assert_eq!(stored, 1, "exactly one set of first keys wins");
+    assert_eq!(store.list_keys().await.unwrap().len(), 2);
     store.close().await;
 }
 

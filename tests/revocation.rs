@@ -137,7 +137,7 @@ async fn introspection_reports_active_tokens_and_nothing_else(backend: Backend) 
 
     // Foreign issuer, malformed, unknown: inactive alike.
     let now = app.clock.now();
-    let foreign = gatehouse::keys::KeySet::from_rows(&[gatehouse::keys::generate_rsa(now).unwrap()]).unwrap();
+    let foreign = crate::common::foreign_keys(now);
     let forged =
         foreign.active(gatehouse::keys::Alg::Rs256, now).unwrap().sign("at+jwt", &jwt_claims(&access)).unwrap();
     for token in [forged.as_str(), "not.a.jwt", "x", &gatehouse::secret::random_token()] {

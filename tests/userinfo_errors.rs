@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use gatehouse::clock::Clock;
-use gatehouse::keys::{Alg, KeySet};
+use gatehouse::keys::Alg;
 use serde_json::{Value, json};
 
 use crate::authorize_errors::assert_rfc6749_description;
@@ -93,12 +93,12 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
     let (access, id_token) = (issued["access_token"].as_str().unwrap(), issued["id_token"].as_str().unwrap());
     let claims = jwt_claims(access);
     let now = app.clock.now();
+    let ours = crate::common::server_keys(&app).await;
     let rows = app.store.list_keys().await.unwrap();
-    let ours = KeySet::from_rows(&rows).unwrap();
     let our_key = ours.active(Alg::Rs256, now).unwrap();
     let our_kid = our_key.kid().to_owned();
-    let foreign_row = tokio::task::spawn_blocking(move || gatehouse::keys::generate_rsa(now)).await.unwrap().unwrap();
-    let foreign = KeySet::from_rows(std::slice::from_ref(&foreign_row)).unwrap();
+    let our_der = rows.iter().find(|r| r.kid == our_kid).unwrap().private_der.clone();
+    let foreign = crate::common::foreign_keys(now);
     let at_header = json!({"alg": "RS256", "typ": "at+jwt", "kid": our_kid});
     let segments: Vec<&str> = access.split('.').collect();
     let (header_b64, signature_b64) = (segments[0], segments[2]);
@@ -112,7 +112,10 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
         use aws_lc_rs::hmac;
         let header = b64(json!({"alg": "HS256", "typ": "at+jwt", "kid": our_kid}).to_string().as_bytes());
         let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
-        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, our_key.jwk().n.as_bytes()), input.as_bytes());
+        let tag = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, our_key.jwk().n.as_ref().unwrap().as_bytes()),
+            input.as_bytes(),
+        );
         format!("{input}.{}", b64(tag.as_ref()))
     };
     let cases: Vec<(&str, String)> = vec![
@@ -137,8 +140,8 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
         ),
         ("HS256 keyed with our public modulus", hs256),
         ("a foreign key with its own kid", foreign.active(Alg::Rs256, now).unwrap().sign("at+jwt", &claims).unwrap()),
-        ("a foreign key claiming our kid", rs256(&foreign_row.private_der, &at_header, &claims)),
-        ("our key without a kid", rs256(&rows[0].private_der, &json!({"alg": "RS256", "typ": "at+jwt"}), &claims)),
+        ("a foreign key claiming our kid", rs256(&crate::common::foreign_key_der(), &at_header, &claims)),
+        ("our key without a kid", rs256(&our_der, &json!({"alg": "RS256", "typ": "at+jwt"}), &claims)),
         ("our key, another issuer", our_key.sign("at+jwt", &changed(json!({"iss": "https://evil.example"}))).unwrap()),
         (
             "our key, another audience",
@@ -155,7 +158,7 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
 
     // Each case fails for its one fault: the same claims, signed properly, are accepted.
     for typ in ["at+jwt", "application/at+jwt"] {
-        let genuine = rs256(&rows[0].private_der, &json!({"alg": "RS256", "typ": typ, "kid": our_kid}), &claims);
+        let genuine = rs256(&our_der, &json!({"alg": "RS256", "typ": typ, "kid": our_kid}), &claims);
         assert_eq!(get(&app, &genuine).await.status(), 200, "{typ}");
     }
     assert_eq!(get(&app, access).await.status(), 200);

@@ -133,18 +133,22 @@ create table revoked_access_tokens (
 );
 create index revoked_access_tokens_expiry on revoked_access_tokens (expires_at);
 
--- Signing keys. Their state (next, active, retired, removed) is derived from these times,
--- so that every instance reaches the same answer at the same moment.
+-- Signing keys. Their state is derived from these times, so that every instance reaches
+-- the same answer at the same moment: next (published, activates_at null or in the
+-- future), active (the latest activates_at not in the future, per alg), retired (a newer
+-- key has activated; still published until every token it signed has expired).
 create table signing_keys (
     kid text primary key,
     alg text not null,
-    -- DER private key (PKCS#1 for RSA)
+    -- DER private key (PKCS#1 for RSA, PKCS#8 otherwise); AES-256-GCM sealed when
+    -- kek_id names the key-encryption key
     private_der bytea not null,
+    kek_id text,
     created_at bigint not null,
     published_at bigint not null,
-    activates_at bigint not null,
+    activates_at bigint,
     retires_at bigint,
-    check (published_at <= activates_at)
+    check (activates_at is null or published_at <= activates_at)
 );
 create index signing_keys_alg on signing_keys (alg, activates_at);
 

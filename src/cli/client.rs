@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::CliError;
+use crate::config::Config;
 use crate::oauth::client::{GrantType, check_client_id, check_redirect_uri};
 use crate::store::{Client, ClientKind, Store, StoreError};
 
@@ -32,6 +33,10 @@ pub enum ClientCommand {
         /// An extra audience for access tokens (one of the client's APIs); repeat for several.
         #[arg(long = "audience", value_name = "AUD")]
         audiences: Vec<String>,
+        /// Sign this client's ID tokens with RS256, ES256 or EdDSA
+        /// (`id_token_signed_response_alg`) [default: RS256].
+        #[arg(long = "id-token-alg", value_name = "ALG")]
+        id_token_alg: Option<String>,
         /// Let this confidential client send authorization requests without PKCE
         /// (for relying parties that cannot send it; public clients always need it).
         #[arg(long)]
@@ -51,7 +56,7 @@ pub enum ClientCommand {
     },
 }
 
-pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), CliError> {
+pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) -> Result<(), CliError> {
     let now = crate::clock::Clock::now(&crate::clock::SystemClock);
     match cmd {
         ClientCommand::Add {
@@ -62,8 +67,18 @@ pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), Cli
             name,
             post_logout_redirect_uris,
             audiences,
+            id_token_alg,
             no_pkce,
         } => {
+            if let Some(alg) = &id_token_alg {
+                match crate::keys::Alg::parse(alg) {
+                    Some(parsed) if config.algorithms.contains(&parsed) => {}
+                    Some(_) => return Err(CliError::usage(format!("{alg} is not in keys.algorithms"))),
+                    None => {
+                        return Err(CliError::usage(format!("unknown algorithm `{alg}`: use RS256, ES256 or EdDSA")));
+                    }
+                }
+            }
             let kind = if public { ClientKind::Public } else { ClientKind::Confidential };
             if public && no_pkce {
                 return Err(CliError::usage(
@@ -91,7 +106,7 @@ pub(super) async fn run(cmd: ClientCommand, store: &dyn Store) -> Result<(), Cli
                 grant_types: grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
                 post_logout_redirect_uris,
                 audiences,
-                id_token_signed_response_alg: None,
+                id_token_signed_response_alg: id_token_alg,
                 require_pkce: !no_pkce,
                 created_at: now,
             };
@@ -177,6 +192,9 @@ fn print_client(c: &Client) {
     }
     for uri in &c.post_logout_redirect_uris {
         println!("post_logout_redirect_uri: {uri}");
+    }
+    if let Some(alg) = &c.id_token_signed_response_alg {
+        println!("id_token alg:  {alg}");
     }
     for aud in &c.audiences {
         println!("audience:      {aud}");

@@ -2,6 +2,7 @@
 //! same store as the server.
 
 mod client;
+mod keys;
 mod serve;
 mod user;
 
@@ -40,6 +41,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Why a command failed; shown to the operator as `error: …`.
@@ -81,7 +85,8 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             println!("database is up to date: {}", redact_url(&config.database_url));
             Ok(())
         }
-        Command::Client(cmd) => client::run(cmd, open_store(&config).await?.as_ref()).await,
+        Command::Client(cmd) => client::run(cmd, &config, open_store(&config).await?.as_ref()).await,
+        Command::Keys(cmd) => keys::run(cmd, &config, open_store(&config).await?.as_ref()).await,
         Command::User(cmd) => user::run(cmd, open_store(&config).await?.as_ref()).await,
     }
 }

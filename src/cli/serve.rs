@@ -21,11 +21,19 @@ pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
         "starting gatehouse {}",
         env!("CARGO_PKG_VERSION")
     );
+    if config.kek.is_none() {
+        tracing::warn!(
+            "no key-encryption key is configured: private signing keys are stored unencrypted; \
+             set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
+        );
+    }
     let state = crate::start(config, store.clone(), Arc::new(SystemClock)).await?;
+    let maintenance = tokio::spawn(crate::maintain_forever(state.clone()));
     let sweeper = tokio::spawn(crate::sweep_forever(store.clone(), state.clock.clone(), Duration::from_secs(600)));
     tracing::info!("listening on http://{}", listener.local_addr()?);
     crate::serve(state, listener, shutdown_signal()).await?;
     sweeper.abort();
+    maintenance.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

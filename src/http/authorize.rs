@@ -26,7 +26,7 @@ pub(super) async fn handle(
     let store = state.store.as_ref();
     let issuer = state.config.issuer.as_str();
     let now = state.clock.now();
-    let request = match authorize::validate(store, &state.keys, issuer, &params).await {
+    let request = match authorize::validate(store, &state.keys.current(), issuer, &params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(message)) => return pages::error(StatusCode::BAD_REQUEST, &message),
         Err(AuthorizeError::Redirect(redirect)) => return see_other(&redirect.url(issuer)),

@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use super::{AppState, json_response};
 use crate::config::Config;
-use crate::keys::DEFAULT_ALG;
 use crate::oauth::{claims, scope};
 
 /// Provider metadata (Discovery §3). Only what gatehouse does is advertised; every
@@ -53,7 +52,7 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
         response_modes_supported: &["query"],
         grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
         subject_types_supported: &["public"],
-        id_token_signing_alg_values_supported: vec![DEFAULT_ALG.as_str()],
+        id_token_signing_alg_values_supported: config.algorithms.iter().map(|a| a.as_str()).collect(),
         token_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post", "none"],
         revocation_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post", "none"],
         introspection_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post"],

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::keys::KeySet;
+use crate::keys::Keyring;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone.
@@ -34,7 +34,7 @@ pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
     /// The signing keys.
-    pub keys: KeySet,
+    pub keys: Arc<Keyring>,
     /// The one source of time.
     pub clock: Arc<dyn Clock>,
     /// The discovery document, built once from the configuration.
@@ -43,7 +43,7 @@ pub struct AppState {
 
 impl AppState {
     /// Assembles the state; the discovery document is rendered here, once.
-    pub fn new(config: Config, store: Arc<dyn Store>, keys: KeySet, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(config: Config, store: Arc<dyn Store>, keys: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
         let discovery = discovery::document(&config).into();
         Self { config: Arc::new(config), store, keys, clock, discovery }
     }

@@ -42,7 +42,7 @@ pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body
     };
     let realm = state.config.issuer.as_str();
     let now = state.clock.now();
-    match token::exchange(state.store.as_ref(), &state.keys, &state.config, &client, &params, now).await {
+    match token::exchange(state.store.as_ref(), &state.keys.current(), &state.config, &client, &params, now).await {
         Ok(response) => json_ok(&response, realm),
         Err(e) => token_error(&e, realm),
     }
@@ -56,7 +56,7 @@ pub(super) async fn revoke(State(state): State<AppState>, headers: HeaderMap, bo
     };
     let realm = state.config.issuer.as_str();
     let now = state.clock.now();
-    match revocation::revoke(state.store.as_ref(), &state.keys, realm, &client, &params, now).await {
+    match revocation::revoke(state.store.as_ref(), &state.keys.current(), realm, &client, &params, now).await {
         Ok(()) => (StatusCode::OK, [(axum::http::header::CACHE_CONTROL, "no-store")]).into_response(),
         Err(e) => token_error(&e, realm),
     }
@@ -70,7 +70,7 @@ pub(super) async fn introspect(State(state): State<AppState>, headers: HeaderMap
     };
     let realm = state.config.issuer.as_str();
     let now = state.clock.now();
-    match revocation::introspect(state.store.as_ref(), &state.keys, realm, &client, &params, now).await {
+    match revocation::introspect(state.store.as_ref(), &state.keys.current(), realm, &client, &params, now).await {
         Ok(info) => json_ok(&info, realm),
         Err(e) => token_error(&e, realm),
     }

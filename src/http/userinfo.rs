@@ -29,7 +29,7 @@ pub(super) async fn handle(State(state): State<AppState>, method: Method, header
     };
     let store = state.store.as_ref();
     let now = state.clock.now();
-    let result = match userinfo::verify_access_token(store, &state.keys, realm, &token, now).await {
+    let result = match userinfo::verify_access_token(store, &state.keys.current(), realm, &token, now).await {
         Ok(verified) => userinfo::claims(store, &verified).await,
         Err(e) => Err(e),
     };

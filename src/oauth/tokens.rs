@@ -7,7 +7,7 @@ use super::claims::{RequestedClaims, release};
 use super::scope::Scope;
 use crate::clock::UnixTime;
 use crate::config::Config;
-use crate::keys::{DEFAULT_ALG, KeyError, KeySet};
+use crate::keys::{Alg, DEFAULT_ALG, KeyError, KeySet};
 use crate::store::{Client, GrantRow, User};
 
 /// The JWS `typ` of access tokens (RFC 9068 §2.1).
@@ -71,7 +71,9 @@ pub fn id_token(
     access_token: &str,
     now: UnixTime,
 ) -> Result<String, KeyError> {
-    let key = keys.active(DEFAULT_ALG, now)?;
+    // The client's registered algorithm (id_token_signed_response_alg), or the default.
+    let alg = client.id_token_signed_response_alg.as_deref().and_then(Alg::parse).unwrap_or(DEFAULT_ALG);
+    let key = keys.active(alg, now)?;
     let requested: RequestedClaims =
         grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
     let mut claims: Map<String, Value> =

@@ -175,8 +175,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// All signing keys, oldest first.
     async fn list_keys(&self) -> StoreResult<Vec<KeyRow>>;
-    /// Stores `key` only if no key with the same `alg` exists yet, atomically, so that
-    /// instances starting together on an empty database agree on one first key.
-    /// True if it was stored.
-    async fn insert_first_key(&self, key: &KeyRow) -> StoreResult<bool>;
+    /// Stores `keys` (an active and a next key of one `alg`) only if no key with that
+    /// `alg` exists yet, atomically, so that instances starting together on an empty
+    /// database agree on one set. True if they were stored.
+    async fn insert_first_keys(&self, alg: &str, keys: &[KeyRow]) -> StoreResult<bool>;
+    /// Rotates `alg`, in one serialised transaction: the next key (published earliest)
+    /// is scheduled to activate at the later of `now` and its publication plus `delay`;
+    /// the key that would sign until then retires at that moment; `new_next` becomes
+    /// the next key. With `only_if_older_than`, nothing happens unless the active key
+    /// activated at or before that time and no activation is already scheduled (for
+    /// automatic rotation by several instances). Without a next key, `new_next` is
+    /// stored and nothing is scheduled.
+    async fn rotate_keys(
+        &self,
+        alg: &str,
+        now: UnixTime,
+        delay: i64,
+        new_next: &KeyRow,
+        only_if_older_than: Option<UnixTime>,
+    ) -> StoreResult<Option<Rotation>>;
 }

@@ -4,8 +4,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::sql::{
-    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KeyRecord, UserRecord, db_err, insert_grant,
-    insert_refresh, json_list, sql_store,
+    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KEY_COLUMNS, UserRecord, db_err, insert_grant,
+    insert_key, insert_refresh, json_list, sql_store,
 };
 use super::{
     Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreResult, ThrottleRow,

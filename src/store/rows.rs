@@ -111,14 +111,16 @@ pub struct KeyRow {
     pub kid: String,
     /// The JWS `alg`, e.g. `RS256`.
     pub alg: String,
-    /// The private key in DER (PKCS#1 for RSA).
+    /// The private key in DER (PKCS#1 for RSA, PKCS#8 otherwise), sealed when `kek_id` is set.
     pub private_der: Vec<u8>,
+    /// The fingerprint of the key-encryption key that sealed `private_der`, if any.
+    pub kek_id: Option<String>,
     /// When it was created.
     pub created_at: UnixTime,
     /// From when it is in JWKS.
     pub published_at: UnixTime,
-    /// From when it may sign.
-    pub activates_at: UnixTime,
+    /// From when it may sign; `None` while it waits as the next key.
+    pub activates_at: Option<UnixTime>,
     /// From when it no longer signs; it stays published while tokens it signed live.
     pub retires_at: Option<UnixTime>,
 }
@@ -289,4 +291,13 @@ pub struct ThrottleRow {
     pub window_start: UnixTime,
     /// Logins under this key are refused until then.
     pub blocked_until: Option<UnixTime>,
+}
+
+/// A rotation that was scheduled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The key that will sign from `activates_at`.
+    pub kid: String,
+    /// When it starts signing (and the key before it retires).
+    pub activates_at: UnixTime,
 }

@@ -89,31 +89,28 @@ impl TryFrom<UserRecord> for User {
     }
 }
 
-/// A `signing_keys` row as read.
-#[derive(sqlx::FromRow)]
-pub(super) struct KeyRecord {
-    kid: String,
-    alg: String,
-    private_der: Vec<u8>,
-    created_at: i64,
-    published_at: i64,
-    activates_at: i64,
-    retires_at: Option<i64>,
-}
+impl_from_row!(KeyRow { kid, alg, private_der, kek_id, created_at, published_at, activates_at, retires_at });
 
-impl From<KeyRecord> for KeyRow {
-    fn from(r: KeyRecord) -> Self {
-        KeyRow {
-            kid: r.kid,
-            alg: r.alg,
-            private_der: r.private_der,
-            created_at: r.created_at,
-            published_at: r.published_at,
-            activates_at: r.activates_at,
-            retires_at: r.retires_at,
-        }
-    }
+pub(super) const KEY_COLUMNS: &str =
+    "kid, alg, private_der, kek_id, created_at, published_at, activates_at, retires_at";
+
+/// The statement that inserts a signing key.
+macro_rules! insert_key {
+    ($k:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into signing_keys ({KEY_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
+        .bind(&$k.kid)
+        .bind(&$k.alg)
+        .bind(&$k.private_der)
+        .bind(&$k.kek_id)
+        .bind($k.created_at)
+        .bind($k.published_at)
+        .bind($k.activates_at)
+        .bind($k.retires_at)
+    };
 }
+pub(super) use insert_key;
 
 pub(super) const CLIENT_COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, \
      post_logout_redirect_uris, audiences, id_token_signed_response_alg, require_pkce, created_at";
@@ -646,35 +643,78 @@ macro_rules! sql_store {
             }
 
             async fn list_keys(&self) -> $crate::store::StoreResult<Vec<KeyRow>> {
-                let rows: Vec<KeyRecord> = sqlx::query_as(
-                    "select kid, alg, private_der, created_at, published_at, activates_at, retires_at \
-                     from signing_keys order by created_at, kid",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(rows.into_iter().map(KeyRow::from).collect())
+                let sql = sqlx::AssertSqlSafe(format!("select {KEY_COLUMNS} from signing_keys"));
+                let mut keys: Vec<KeyRow> = sqlx::query_as(sql).fetch_all(&self.pool).await.map_err(db_err)?;
+                keys.sort_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
+                Ok(keys)
             }
 
-            async fn insert_first_key(&self, k: &KeyRow) -> $crate::store::StoreResult<bool> {
+            async fn insert_first_keys(&self, alg: &str, keys: &[KeyRow]) -> $crate::store::StoreResult<bool> {
                 let mut tx = self.begin_serialized().await?;
-                let done = sqlx::query(
-                    "insert into signing_keys (kid, alg, private_der, created_at, published_at, activates_at, retires_at) \
-                     select $1, $2, $3, $4, $5, $6, $7 \
-                     where not exists (select 1 from signing_keys where alg = $2)",
-                )
-                .bind(&k.kid)
-                .bind(&k.alg)
-                .bind(&k.private_der)
-                .bind(k.created_at)
-                .bind(k.published_at)
-                .bind(k.activates_at)
-                .bind(k.retires_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                let existing: Option<(String,)> = sqlx::query_as("select kid from signing_keys where alg = $1 limit 1")
+                    .bind(alg)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if existing.is_some() {
+                    return Ok(false);
+                }
+                for key in keys {
+                    insert_key!(key).execute(&mut *tx).await.map_err(db_err)?;
+                }
                 tx.commit().await.map_err(db_err)?;
-                Ok(done.rows_affected() > 0)
+                Ok(true)
+            }
+
+            async fn rotate_keys(
+                &self,
+                alg: &str,
+                now: $crate::clock::UnixTime,
+                delay: i64,
+                new_next: &KeyRow,
+                only_if_older_than: Option<$crate::clock::UnixTime>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::Rotation>> {
+                let mut tx = self.begin_serialized().await?;
+                let sql = sqlx::AssertSqlSafe(format!("select {KEY_COLUMNS} from signing_keys where alg = $1"));
+                let keys: Vec<KeyRow> = sqlx::query_as(sql).bind(alg).fetch_all(&mut *tx).await.map_err(db_err)?;
+                let newest_scheduled = keys.iter().filter_map(|k| k.activates_at.map(|at| (at, &k.kid))).max();
+                if let Some(cutoff) = only_if_older_than {
+                    let due = newest_scheduled.is_some_and(|(at, _)| at <= cutoff);
+                    if !due {
+                        return Ok(None);
+                    }
+                }
+                let next = keys
+                    .iter()
+                    .filter(|k| k.activates_at.is_none())
+                    .min_by(|a, b| (a.published_at, &a.kid).cmp(&(b.published_at, &b.kid)));
+                let rotation = match next {
+                    None => None,
+                    Some(next) => {
+                        let at = now.max(next.published_at + delay);
+                        if let Some((_, previous)) = newest_scheduled {
+                            sqlx::query(
+                                "update signing_keys set retires_at = $1 \
+                                 where kid = $2 and (retires_at is null or retires_at > $1)",
+                            )
+                            .bind(at)
+                            .bind(previous)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        }
+                        sqlx::query("update signing_keys set activates_at = $1 where kid = $2")
+                            .bind(at)
+                            .bind(&next.kid)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        Some($crate::store::Rotation { kid: next.kid.clone(), activates_at: at })
+                    }
+                };
+                insert_key!(new_next).execute(&mut *tx).await.map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(rotation)
             }
         }
     };

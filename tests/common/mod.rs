@@ -102,21 +102,49 @@ impl Drop for TestDb {
     }
 }
 
-/// An RS256 key shared by all tests, so that each does not pay for RSA generation.
-/// Kept in a file because nextest runs every test in its own process.
-pub fn fixture_key(now: i64) -> KeyRow {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixture-rs256.der");
-    let der = match std::fs::read(&path) {
+/// RS256 private keys shared by all tests, so that each does not pay for RSA
+/// generation: two for the server (its active and next key) and one foreign.
+/// Kept in files because nextest runs every test in its own process.
+fn fixture_der(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixture-rs256-{name}.der"));
+    match std::fs::read(&path) {
         Ok(der) => der,
         Err(_) => {
-            let der = gatehouse::keys::generate_rsa(now).unwrap().private_der;
+            use rsa::pkcs1::EncodeRsaPrivateKey;
+            let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+            let der = key.to_pkcs1_der().unwrap().as_bytes().to_vec();
             let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
             std::fs::write(&tmp, &der).unwrap();
             std::fs::rename(&tmp, &path).unwrap();
             der
         }
-    };
-    gatehouse::keys::rsa_key_row(der, now).unwrap()
+    }
+}
+
+/// The server's first RS256 keys: active from `now`, and the next one.
+pub fn fixture_keys(now: i64) -> [KeyRow; 2] {
+    use gatehouse::keys::{Alg, key_row};
+    let mut active = key_row(Alg::Rs256, fixture_der("active"), now, None).unwrap();
+    active.activates_at = Some(now);
+    [active, key_row(Alg::Rs256, fixture_der("next"), now, None).unwrap()]
+}
+
+/// The foreign key's PKCS#1 DER.
+pub fn foreign_key_der() -> Vec<u8> {
+    fixture_der("foreign")
+}
+
+/// A key set that is not the server's: what an attacker would sign with.
+pub fn foreign_keys(now: i64) -> gatehouse::keys::KeySet {
+    use gatehouse::keys::{Alg, KeySet, key_row};
+    let mut row = key_row(Alg::Rs256, fixture_der("foreign"), now, None).unwrap();
+    row.activates_at = Some(now);
+    KeySet::from_rows(&[row], None).unwrap()
+}
+
+/// The server's keys as stored now.
+pub async fn server_keys(app: &TestApp) -> gatehouse::keys::KeySet {
+    gatehouse::keys::KeySet::from_rows(&app.store.list_keys().await.unwrap(), None).unwrap()
 }
 
 /// How to start a [`TestApp`].
@@ -175,7 +203,7 @@ impl TestApp {
         let store = store::open(db_url).await.unwrap();
         if options.fixture_key {
             use gatehouse::clock::Clock;
-            store.insert_first_key(&fixture_key(clock.now())).await.unwrap();
+            store.insert_first_keys("RS256", &fixture_keys(clock.now())).await.unwrap();
         }
         let state = gatehouse::start(config, store.clone(), Arc::new(clock.clone())).await.unwrap();
         let (tx, rx) = oneshot::channel::<()>();

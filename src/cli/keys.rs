@@ -1,0 +1,86 @@
+//! `gatehouse keys list|rotate`.
+
+use clap::Subcommand;
+
+use super::CliError;
+use crate::clock::{Clock, SystemClock, UnixTime};
+use crate::config::Config;
+use crate::keys::{self, Alg, Keyring};
+use crate::store::Store;
+
+/// Signing-key administration.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the signing keys with their state and schedule.
+    List,
+    /// Schedule the next key to sign once relying parties have had time to fetch it,
+    /// retire the active key from then, and publish a new next key.
+    Rotate {
+        /// Rotate only this algorithm (RS256, ES256 or EdDSA); repeat for several
+        /// [default: every configured algorithm].
+        #[arg(long = "alg", value_name = "ALG")]
+        algs: Vec<String>,
+    },
+}
+
+pub(super) async fn run(cmd: KeysCommand, config: &Config, store: &dyn Store) -> Result<(), CliError> {
+    let now = SystemClock.now();
+    keys::bootstrap(store, &config.algorithms, config.kek.as_ref(), now).await?;
+    match cmd {
+        KeysCommand::List => {
+            let ring = Keyring::load(store, config.kek.clone()).await?;
+            let set = ring.current();
+            let max_lifetime = config.lifetimes.id_token.max(config.lifetimes.access_token);
+            println!(
+                "{:<44} {:<6} {:<8} {:<20} {:<20} {:<20}",
+                "KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRES"
+            );
+            let rows = store.list_keys().await?;
+            for key in set.iter() {
+                let row = rows.iter().find(|r| r.kid == key.kid());
+                println!(
+                    "{:<44} {:<6} {:<8} {:<20} {:<20} {:<20}",
+                    key.kid(),
+                    key.alg().as_str(),
+                    set.state(key, now, max_lifetime).as_str(),
+                    row.map_or_else(|| "-".into(), |r| time_text(Some(r.created_at))),
+                    time_text(key.activates_at()),
+                    time_text(key.retires_at()),
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate { algs } => {
+            let algs = if algs.is_empty() {
+                config.algorithms.clone()
+            } else {
+                algs.iter()
+                    .map(|name| match Alg::parse(name) {
+                        Some(alg) if config.algorithms.contains(&alg) => Ok(alg),
+                        Some(alg) => Err(CliError::usage(format!("{alg} is not in keys.algorithms"))),
+                        None => Err(CliError::usage(format!("unknown algorithm `{name}`: use RS256, ES256 or EdDSA"))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            let delay = crate::activation_delay(config);
+            for alg in algs {
+                match keys::rotate(store, alg, config.kek.as_ref(), now, delay, None).await? {
+                    Some(rotation) => println!(
+                        "{alg}: key {} signs from {} (in {} s); the key before it retires then",
+                        rotation.kid,
+                        time_text(Some(rotation.activates_at)),
+                        rotation.activates_at - now
+                    ),
+                    None => println!("{alg}: published a next key; rotate again to schedule it"),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn time_text(t: Option<UnixTime>) -> String {
+    t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "-".into())
+}
