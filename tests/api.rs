@@ -10,6 +10,7 @@ mod keys;
 mod login_errors;
 mod refresh;
 mod revocation;
+mod rotation;
 mod store;
 mod throttle;
 mod token_errors;

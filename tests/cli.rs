@@ -351,3 +351,117 @@ async fn serve_runs_the_provider() {
     assert_eq!(meta["issuer"], addr);
     assert_eq!(meta["jwks_uri"], format!("{addr}/jwks"));
 }
+
+backend_tests!(keys_list_and_rotate);
+
+async fn keys_list_and_rotate(backend: Backend) {
+    let cli = Cli::new(backend).await;
+
+    let list = cli.ok(&["keys", "list"], "");
+    let rows: Vec<Vec<&str>> = list.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 6, "{list}");
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let mut states: Vec<&str> = rows.iter().filter(|r| r[1] == alg).map(|r| r[2]).collect();
+        states.sort();
+        assert_eq!(states, ["active", "next"], "{alg}: {list}");
+    }
+
+    let out = cli.ok(&["keys", "rotate", "--alg", "ES256"], "");
+    assert!(out.starts_with("ES256: key ") && out.contains("signs from"), "{out}");
+    let scheduled = out.split_whitespace().nth(2).unwrap();
+    let list = cli.ok(&["keys", "list"], "");
+    let es: Vec<&str> = list.lines().filter(|l| l.contains(" ES256 ")).collect();
+    assert_eq!(es.len(), 3, "{list}");
+    let columns: Vec<&str> = es.iter().find(|l| l.starts_with(scheduled)).unwrap().split_whitespace().collect();
+    assert_eq!(columns[2], "next", "{list}");
+    assert_ne!(columns[4], "-", "its activation is listed: {list}");
+
+    let err = cli.fails(&["keys", "rotate", "--alg", "HS256"], "");
+    assert!(err.contains("unknown algorithm `HS256`"), "{err}");
+    let run = cli.command(&["keys", "rotate", "--alg", "ES256"]).env("GATEHOUSE_KEYS_ALGORITHMS", "RS256").output();
+    let err = String::from_utf8(run.unwrap().stderr).unwrap();
+    assert!(err.contains("ES256 is not in keys.algorithms"), "{err}");
+}
+
+/// A `gatehouse serve` process, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(cli: &Cli, extra_env: &[(&str, &str)]) -> Server {
+    let mut command = cli.command(&["serve"]);
+    command.env("GATEHOUSE_LISTEN", "127.0.0.1:0").env("GATEHOUSE_LOG", "info").stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| l.split("listening on ").nth(1).map(str::to_owned))
+        .expect("the server says where it listens");
+    // Keep draining its log so that it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, url }
+}
+
+/// Two server processes on one Postgres database sign with the same key, and both
+/// move to the new key after a rotation made by the CLI. Processes cannot share a
+/// test clock: a JWKS max-age of 2 s keeps the wait short, polled with a deadline.
+#[tokio::test]
+async fn two_processes_agree_on_the_active_key_after_a_cli_rotation() {
+    if !crate::common::postgres_enabled() {
+        return;
+    }
+    let cli = Cli::new(Backend::Postgres).await;
+    let env = [("GATEHOUSE_KEYS_JWKS_MAX_AGE", "2s"), ("GATEHOUSE_KEYS_ALGORITHMS", "RS256")];
+    let out = cli.ok(&["client", "add", "svc", "--grant-type", "client_credentials"], "");
+    let secret = field(&out, "client_secret").unwrap().to_owned();
+    let (a, b) = (start_server(&cli, &env), start_server(&cli, &env));
+    let http = reqwest::Client::new();
+    let signing_kid = |server: &Server| {
+        let request = http
+            .post(format!("{}/token", server.url))
+            .basic_auth("svc", Some(&secret))
+            .form(&[("grant_type", "client_credentials")]);
+        async move {
+            let body: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+            crate::common::jwt_header(body["access_token"].as_str().unwrap())["kid"].as_str().unwrap().to_owned()
+        }
+    };
+    let before = signing_kid(&a).await;
+    assert_eq!(signing_kid(&b).await, before);
+
+    let mut rotate = cli.command(&["keys", "rotate", "--alg", "RS256"]);
+    for (k, v) in env {
+        rotate.env(k, v);
+    }
+    let out = String::from_utf8(rotate.output().unwrap().stdout).unwrap();
+    let new_kid = out.split_whitespace().nth(2).unwrap().to_owned();
+    assert_ne!(new_kid, before);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (kid_a, kid_b) = (signing_kid(&a).await, signing_kid(&b).await);
+        if kid_a == new_kid && kid_b == new_kid {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "servers still sign with {kid_a} and {kid_b}, not {new_kid}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for server in [&a, &b] {
+        let jwks: serde_json::Value =
+            http.get(format!("{}/jwks", server.url)).send().await.unwrap().json().await.unwrap();
+        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        assert!(kids.contains(&before.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
+    }
+}

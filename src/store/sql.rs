@@ -691,7 +691,10 @@ macro_rules! sql_store {
                 let rotation = match next {
                     None => None,
                     Some(next) => {
-                        let at = now.max(next.published_at + delay);
+                        // Never at or before an activation already scheduled: keys sign in
+                        // the order they were rotated in.
+                        let after_scheduled = newest_scheduled.map_or(now, |(at, _)| at + 1);
+                        let at = now.max(next.published_at + delay).max(after_scheduled);
                         if let Some((_, previous)) = newest_scheduled {
                             sqlx::query(
                                 "update signing_keys set retires_at = $1 \

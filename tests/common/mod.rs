@@ -172,6 +172,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub clock: TestClock,
     pub db_url: String,
+    /// The server's state, for upkeep the server would run on a timer.
+    pub state: gatehouse::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Last: the database goes after the server has stopped.
@@ -207,8 +209,9 @@ impl TestApp {
         }
         let state = gatehouse::start(config, store.clone(), Arc::new(clock.clone())).await.unwrap();
         let (tx, rx) = oneshot::channel::<()>();
+        let served = state.clone();
         let server = tokio::spawn(async move {
-            gatehouse::serve(state, listener, async {
+            gatehouse::serve(served, listener, async {
                 let _ = rx.await;
             })
             .await
@@ -221,10 +224,27 @@ impl TestApp {
             store,
             clock,
             db_url: db_url.to_owned(),
+            state,
             shutdown: Some(tx),
             server: Some(server),
             db: None,
         }
+    }
+
+    /// One round of the upkeep the server runs on a timer: reload keys, rotate if due.
+    pub async fn maintain(&self) {
+        gatehouse::maintain(&self.state).await.unwrap();
+    }
+
+    /// Rotates `alg` now, as `gatehouse keys rotate` does.
+    pub async fn rotate(&self, alg: gatehouse::keys::Alg) -> Option<gatehouse::store::Rotation> {
+        use gatehouse::clock::Clock;
+        let delay = gatehouse::activation_delay(&self.state.config);
+        let kek = self.state.config.kek.as_ref();
+        let rotation =
+            gatehouse::keys::rotate(self.store.as_ref(), alg, kek, self.clock.now(), delay, None).await.unwrap();
+        self.maintain().await;
+        rotation
     }
 
     /// Stops the server and waits until it has.
