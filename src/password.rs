@@ -33,9 +33,14 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3a8Dg3lbdWAdVr8o3t0Yil1sXVTY0S5EWk8Jh5OeXIM";
 
+/// At most this many argon2 verifications run at once (each takes 19 MiB): a burst
+/// of logins queues instead of exhausting memory.
+static VERIFICATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+
 /// Whether `password` matches `hash`; with no hash (unknown user) the same work is
 /// done against a dummy hash and the answer is false.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
+    let Ok(_permit) = VERIFICATIONS.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());

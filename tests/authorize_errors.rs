@@ -136,7 +136,12 @@ async fn malformed_requests_get_a_page_never_a_redirect(backend: Backend) {
         .send()
         .await
         .unwrap();
+    // It becomes the same request as a top-level GET, which carries the browser's
+    // SameSite=Lax cookies; that GET then leads to the login page.
     assert_eq!(response.status(), 303);
+    let again = location(&response);
+    assert!(again.contains("/authorize?"), "{again}");
+    let response = app.http.get(url::Url::parse(&app.issuer).unwrap().join(&again).unwrap()).send().await.unwrap();
     assert!(location(&response).contains("/login?request="));
 }
 
@@ -180,7 +185,9 @@ async fn protocol_errors_go_back_to_the_client_with_state_and_iss(backend: Backe
         let response = Browser::default().authorize(&app, &params).await;
         assert_error_redirect(&app, &client, &response, error, case);
         // The same error for a form POST of the same request.
-        let response = Browser::default().post(&app, &path, &params).await;
+        let mut browser = Browser::default();
+        let response = browser.post(&app, &path, &params).await;
+        let response = browser.get(&app, &location(&response)).await;
         assert_error_redirect(&app, &client, &response, error, &format!("{case} (POST)"));
         let response = logged_in.authorize(&app, &params).await;
         assert_error_redirect(&app, &client, &response, error, &format!("{case} (with a session)"));

@@ -21,6 +21,8 @@ backend_tests!(
     id_token_hint_must_match_the_session,
     the_id_token_carries_only_what_was_asked_for,
     authorization_requests_may_be_posted,
+    max_age_zero_and_a_hint_for_someone_else_need_the_right_login,
+    a_posted_request_keeps_single_sign_on,
 );
 
 fn rp_http() -> reqwest::Client {
@@ -334,7 +336,9 @@ async fn authorization_requests_may_be_posted(backend: Backend) {
     params.push(("login_hint", "alice"));
     let path = url::Url::parse(&app.url("/authorize")).unwrap().path().to_owned();
 
-    let to_login = browser.post(&app, &path, &params).await;
+    let as_get = browser.post(&app, &path, &params).await;
+    assert_eq!(as_get.status(), 303);
+    let to_login = browser.get(&app, &crate::common::location(&as_get)).await;
 
     assert_eq!(to_login.status(), 303);
     let login_url = crate::common::location(&to_login);
@@ -350,4 +354,54 @@ async fn authorization_requests_may_be_posted(backend: Backend) {
     let back = url::Url::parse(&crate::common::location(&done)).unwrap();
     assert_eq!(query(&back, "state").as_deref(), Some("st-123"));
     redeem(&app, &client, &query(&back, "code").unwrap()).await;
+}
+
+async fn max_age_zero_and_a_hint_for_someone_else_need_the_right_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    app.alice().await;
+    app.add_user("bob", "builder", serde_json::json!({})).await;
+    let mut browser = Browser::default();
+    let params = crate::common::auth_params(&client, "openid");
+    let first = browser.authorize_and_log_in(&app, &params).await;
+    let alice_token =
+        redeem(&app, &client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap().to_owned();
+
+    // max_age=0 is prompt=login, even within the same second.
+    let mut zero = params.clone();
+    zero.push(("max_age", "0"));
+    let response = browser.authorize(&app, &zero).await;
+    assert!(crate::common::location(&response).contains("/login?request="), "max_age=0 shows the form");
+
+    // A hint naming alice, but bob signs in: login_required, no code.
+    let mut hinted = params.clone();
+    hinted.push(("prompt", "login"));
+    hinted.push(("id_token_hint", &alice_token));
+    let response = browser.authorize(&app, &hinted).await;
+    let done = browser.log_in(&app, response, "bob", "builder").await;
+    let back = url::Url::parse(&crate::common::location(&done)).unwrap();
+    assert_eq!(query(&back, "error").as_deref(), Some("login_required"));
+    assert_eq!(query(&back, "state").as_deref(), Some("st-123"));
+    assert_eq!(query(&back, "code"), None);
+}
+
+async fn a_posted_request_keeps_single_sign_on(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    let params = crate::common::auth_params(&client, "openid");
+    browser.authorize_and_log_in(&app, &params).await;
+    let mut silent = params.clone();
+    silent.push(("prompt", "none"));
+
+    // A browser does not send SameSite=Lax cookies on a cross-site POST...
+    let posted = app.http.post(app.url("/authorize")).form(&silent).send().await.unwrap();
+    assert_eq!(posted.status(), 303);
+    assert!(posted.headers().get("set-cookie").is_none(), "no new browser cookie replaces the old one");
+    // ...but does on the top-level GET it is sent to, where the session is found.
+    let again = browser.get(&app, &crate::common::location(&posted)).await;
+    let back = url::Url::parse(&crate::common::location(&again)).unwrap();
+    assert!(back.as_str().starts_with(&client.redirect_uri));
+    assert!(query(&back, "code").is_some(), "{back}");
 }

@@ -168,9 +168,13 @@ async fn concurrent_refreshes_of_one_token_succeed_at_most_once(backend: Backend
         statuses.push(attempt.await.unwrap());
     }
 
+    // The first rotation wins; every other attempt presents a spent token, which is
+    // reuse: the family, including the winner's new token, is revoked.
     let successes = statuses.iter().filter(|s| **s == 200).count();
-    assert!(successes <= 1, "{statuses:?}");
+    assert_eq!(successes, 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 400), "{statuses:?}");
+    let grant_id = jwt_claims(&s(&first, "access_token"))["grant_id"].as_str().unwrap().to_owned();
+    assert!(app.store.find_grant(&grant_id).await.unwrap().unwrap().revoked_at.is_some());
 }
 
 async fn another_clients_refresh_token_is_invalid_grant(backend: Backend) {
@@ -300,10 +304,23 @@ async fn the_grace_window_returns_the_same_successor(backend: Backend) {
     assert_eq!(error_of(refresh(&app, &client, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
     assert_eq!(error_of(refresh(&app, &client, &s(&next, "refresh_token"), None).await).await.1, "invalid_grant");
 
-    // The store keeps no successor in clear.
-    let stored = app.store.find_refresh_token(&gatehouse::secret::hash(&token)).await.unwrap().unwrap();
+    // The store keeps no successor in clear, and keeps the seal only while the window
+    // can need it.
+    let hash = gatehouse::secret::hash(&token);
+    let stored = app.store.find_refresh_token(&hash).await.unwrap().unwrap();
     let sealed = stored.successor_sealed.unwrap();
     assert!(!sealed.windows(successor.len()).any(|w| w == successor.as_bytes()));
+    app.clock.advance(Duration::from_secs(61));
+    app.store.sweep(app.clock.now()).await.unwrap();
+    assert_eq!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().successor_sealed, None);
+
+    // Inside the window, another client or a disabled user gets nothing.
+    let other = offline_client(&app, "rp2").await;
+    let fresh = login_tokens(&app, &client, "openid offline_access").await;
+    refreshed(&app, &client, &s(&fresh, "refresh_token")).await;
+    assert_eq!(error_of(refresh(&app, &other, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
+    app.store.set_disabled("alice", true, app.clock.now()).await.unwrap();
+    assert_eq!(error_of(refresh(&app, &client, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
 }
 
 async fn code_replay_revokes_the_refresh_token_too(backend: Backend) {

@@ -144,9 +144,24 @@ async fn introspection_reports_active_tokens_and_nothing_else(backend: Backend) 
         assert_eq!(introspect(&app, &client, token).await, json!({"active": false}), "{token}");
     }
 
-    // Expired by the clock.
+    // An ID token is not an access token; a spent refresh token is inactive.
+    let id_token = s(&tokens, "id_token");
+    assert_eq!(introspect(&app, &client, &id_token).await, json!({"active": false}));
+    revoke(&app, &client, &id_token).await;
+    assert_eq!(userinfo_status(&app, &access).await, 200, "revoking an ID token changes nothing");
+    let next: Value = refresh(&app, &client, &s(&tokens, "refresh_token"), None).await.json().await.unwrap();
+    assert_eq!(introspect(&app, &client, &s(&tokens, "refresh_token")).await, json!({"active": false}));
+
+    // A disabled user's tokens are inactive, as at userinfo.
+    app.store.set_disabled("alice", true, now).await.unwrap();
+    assert_eq!(introspect(&app, &resource_server, &s(&next, "access_token")).await, json!({"active": false}));
+    assert_eq!(introspect(&app, &client, &s(&next, "refresh_token")).await, json!({"active": false}));
+    app.store.set_disabled("alice", false, now).await.unwrap();
+
+    // Expired by the clock; revoking an expired token is a harmless no-op.
     app.clock.advance(Duration::from_secs(3600));
     assert_eq!(introspect(&app, &client, &access).await, json!({"active": false}));
+    revoke(&app, &client, &access).await;
 }
 
 async fn introspection_is_for_confidential_clients(backend: Backend) {
@@ -184,12 +199,14 @@ async fn client_credentials_gives_the_client_a_token_for_itself(backend: Backend
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
     assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none(), "{body}");
+    assert!(body.get("scope").is_none(), "no empty scope: {body}");
     let access = s(&body, "access_token");
     assert_eq!(jwt_header(&access)["typ"], "at+jwt");
     let claims = jwt_claims(&access);
     assert_eq!(claims["sub"], "svc");
     assert_eq!(claims["client_id"], "svc");
     assert_eq!(claims["aud"], json!([app.issuer, "https://api.example"]));
+    assert!(claims.get("scope").is_none());
     assert_eq!(introspect(&app, &service, &access).await["active"], true);
     revoke(&app, &service, &access).await;
     assert_eq!(introspect(&app, &service, &access).await["active"], false);

@@ -11,6 +11,7 @@ backend_tests!(
     an_account_is_slowed_after_five_failures_then_recovers,
     an_address_is_slowed_after_twenty_failures,
     a_trusted_proxy_header_names_the_address,
+    a_burst_of_parallel_guesses_is_throttled_too,
 );
 
 /// A login form opened in `browser`: where it posts and its hidden fields.
@@ -110,4 +111,33 @@ async fn a_trusted_proxy_header_names_the_address(backend: Backend) {
     assert!(app.store.find_throttle("ip:127.0.0.1").await.unwrap().is_none(), "the proxy is not blamed");
     assert_eq!(post("203.0.113.5", "x".into()).await.unwrap().status(), 429);
     assert_eq!(post("203.0.113.9", "y".into()).await.unwrap().status(), 401);
+}
+
+async fn a_burst_of_parallel_guesses_is_throttled_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    let form = open_form(&app, &mut browser, &client).await;
+    let cookies = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let url = url::Url::parse(&app.issuer).unwrap().join(&form.path).unwrap().to_string();
+
+    let guesses = (0..30).map(|i| {
+        let fields = [
+            ("request", form.request.clone()),
+            ("csrf", form.csrf.clone()),
+            ("username", "alice".to_owned()),
+            ("password", format!("guess{i}")),
+        ];
+        let request = app.http.post(&url).header("cookie", &cookies).form(&fields);
+        tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+    });
+    let mut statuses = Vec::new();
+    for guess in guesses.collect::<Vec<_>>() {
+        statuses.push(guess.await.unwrap());
+    }
+
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 5, "only the first five guesses reach the password check: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25);
 }

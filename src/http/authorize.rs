@@ -23,6 +23,11 @@ pub(super) async fn handle(
         Ok(params) => params,
         Err(message) => return pages::error(StatusCode::BAD_REQUEST, &message),
     };
+    // A cross-site form POST carries no SameSite=Lax cookies, so the browser's session
+    // would look absent. The same request as a top-level GET carries them.
+    if method == Method::POST {
+        return see_other(&format!("{}/authorize?{}", state.config.issuer.path(), params.to_query()));
+    }
     let store = state.store.as_ref();
     let issuer = state.config.issuer.as_str();
     let now = state.clock.now();

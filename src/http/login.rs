@@ -124,18 +124,33 @@ async fn submit(
         Ok(None) => {}
         Err(e) => return log_server_error(&e),
     }
+    // Counted before the password is checked, so parallel guesses cannot slip past.
+    match throttle::attempt(store, &throttle, now).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return too_many(state, pending, browser, username, wait).await,
+        Err(e) => return log_server_error(&e),
+    }
     let user = match session::check_password(store, username, password).await {
         Ok(Some(user)) => user,
-        Ok(None) => {
-            if let Err(e) = throttle::failed(store, &throttle, now).await {
-                return log_server_error(&e);
-            }
-            return form(state, pending, browser, username, Some(FAILED)).await;
-        }
+        Ok(None) => return form(state, pending, browser, username, Some(FAILED)).await,
         Err(e) => return log_server_error(&e),
     };
-    if let Err(e) = throttle::succeeded(store, username).await {
+    if let Err(e) = throttle::succeeded(store, &throttle).await {
         return log_server_error(&e);
+    }
+    // OIDC Core §3.1.2.1: the user the client named with id_token_hint must be the one
+    // who signs in.
+    if request.hinted_sub.as_ref().is_some_and(|sub| *sub != user.id) {
+        let error = crate::oauth::error::OAuthError::login_required(
+            "the user who signed in is not the one id_token_hint names",
+        );
+        let redirect = crate::oauth::authorize::ErrorRedirect {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error,
+        };
+        let _ = store.take_pending_request(&pending.id, now).await;
+        return see_other(&redirect.url(state.config.issuer.as_str()));
     }
     // The request is used once: a second submission finds nothing.
     match store.take_pending_request(&pending.id, now).await {

@@ -30,7 +30,7 @@ pub(super) async fn handle(State(state): State<AppState>, method: Method, header
     let store = state.store.as_ref();
     let now = state.clock.now();
     let result = match userinfo::verify_access_token(store, &state.keys.current(), realm, &token, now).await {
-        Ok(verified) => userinfo::claims(store, &verified).await,
+        Ok(verified) => userinfo::claims(&verified),
         Err(e) => Err(e),
     };
     match result {

@@ -294,7 +294,8 @@ pub enum Next {
 /// `prompt=none` the need to log in is the error `login_required`.
 pub fn decide(request: &AuthorizationRequest, session: Option<SessionRow>, now: UnixTime) -> Result<Next, OAuthError> {
     let session = session.filter(|s| {
-        let too_old = request.max_age.is_some_and(|max| now - s.auth_time > max);
+        // max_age=0 means the same as prompt=login (OIDC Core §3.1.2.1, errata set 2).
+        let too_old = request.max_age.is_some_and(|max| max == 0 || now - s.auth_time > max);
         let other_user = request.hinted_sub.as_ref().is_some_and(|sub| *sub != s.user_id);
         !(request.prompt_login || too_old || other_user)
     });

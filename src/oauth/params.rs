@@ -42,6 +42,13 @@ impl Params {
         self.0.contains_key(name)
     }
 
+    /// The parameters as a query string (in a stable order).
+    pub fn to_query(&self) -> String {
+        let mut pairs: Vec<_> = self.0.iter().collect();
+        pairs.sort();
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    }
+
     /// Builds parameters from pairs (for tests and internal callers).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
@@ -66,6 +73,7 @@ mod tests {
         assert_eq!(p.get("c"), Some("\u{2713}"));
         assert!(!p.has("empty"));
         assert!(!p.has("flag"));
+        assert_eq!(Params::parse(p.to_query().as_bytes()).unwrap(), p);
     }
 
     #[test]

@@ -19,14 +19,15 @@ const BASE_BLOCK: i64 = 30;
 /// The longest block.
 const MAX_BLOCK: i64 = 15 * 60;
 
-/// The counters one login attempt touches, with their thresholds.
+/// The counters one login attempt touches, with their thresholds: the address first,
+/// so that an address already blocked does not count against the account.
 pub struct Keys(Vec<(String, i64)>);
 
 impl Keys {
     /// The account's key (also for usernames that do not exist, so that throttling
     /// does not reveal which do) and the client address's, an IPv6 address by its /64.
     pub fn new(username: &str, address: Option<IpAddr>) -> Self {
-        let mut keys = vec![(account_key(username), ACCOUNT_THRESHOLD)];
+        let mut keys = Vec::new();
         if let Some(address) = address {
             let address = match address {
                 IpAddr::V4(v4) => v4.to_string(),
@@ -40,6 +41,7 @@ impl Keys {
             };
             keys.push((format!("ip:{address}"), ADDRESS_THRESHOLD));
         }
+        keys.push((account_key(username), ACCOUNT_THRESHOLD));
         Self(keys)
     }
 }
@@ -48,7 +50,8 @@ fn account_key(username: &str) -> String {
     format!("user:{}", username_key(username))
 }
 
-/// Seconds until a login under these keys may be tried again, if it is blocked now.
+/// Seconds until a login under these keys may be tried again, if one is blocked now.
+/// A cheap first check; [`attempt`] is the one that holds under concurrency.
 pub async fn retry_after(store: &dyn Store, keys: &Keys, now: UnixTime) -> Result<Option<i64>, StoreError> {
     let mut wait = None;
     for (key, _) in &keys.0 {
@@ -61,20 +64,37 @@ pub async fn retry_after(store: &dyn Store, keys: &Keys, now: UnixTime) -> Resul
     Ok(wait)
 }
 
-/// Counts a failed login, blocking the keys that have passed their threshold.
-pub async fn failed(store: &dyn Store, keys: &Keys, now: UnixTime) -> Result<(), StoreError> {
-    for (key, threshold) in &keys.0 {
-        let row = store.count_failure(key, now, now - WINDOW).await?;
-        if let Some(block) = block_for(row.failures, *threshold) {
-            store.block(key, now + block).await?;
+/// Counts an attempt under every key *before* the password is checked, so that a burst
+/// of parallel guesses cannot all slip past the limit. Below a key's threshold the
+/// attempt goes ahead; at or past it, the attempt must claim the key's (next, doubled)
+/// block, which only one concurrent attempt can do once the previous block has passed.
+/// A refused attempt is not counted. `Err(seconds)` is how long to wait.
+pub async fn attempt(store: &dyn Store, keys: &Keys, now: UnixTime) -> Result<Result<(), i64>, StoreError> {
+    for (i, (key, threshold)) in keys.0.iter().enumerate() {
+        let row = store.count_attempt(key, now, now - WINDOW).await?;
+        let Some(block) = block_for(row.failures, *threshold) else { continue };
+        if !store.claim_block(key, now, now + block).await? {
+            for (counted, _) in &keys.0[..=i] {
+                store.uncount_attempt(counted).await?;
+            }
+            let wait = store.find_throttle(key).await?.and_then(|r| r.blocked_until).map_or(1, |until| until - now);
+            return Ok(Err(wait.max(1)));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// A successful login clears the account's count and takes the attempt back from the
+/// address's (so a busy shared address is not blocked by its successes).
+pub async fn succeeded(store: &dyn Store, keys: &Keys) -> Result<(), StoreError> {
+    for (key, _) in &keys.0 {
+        if key.starts_with("user:") {
+            store.clear_throttle(key).await?;
+        } else {
+            store.uncount_attempt(key).await?;
         }
     }
     Ok(())
-}
-
-/// A successful login clears the account's failures (not the address's).
-pub async fn succeeded(store: &dyn Store, username: &str) -> Result<(), StoreError> {
-    store.clear_throttle(&account_key(username)).await
 }
 
 /// How long `failures` block for: nothing below the threshold, then 30 s doubling with
@@ -102,9 +122,9 @@ mod tests {
     fn addresses_are_keyed_sensibly() {
         let v6: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or_else(|_| unreachable!());
         let keys = Keys::new("Alice", Some(v6));
-        assert_eq!(keys.0[0].0, "user:alice");
-        assert_eq!(keys.0[1].0, "ip:2001:db8:1:2::/64");
+        assert_eq!(keys.0[0].0, "ip:2001:db8:1:2::/64");
+        assert_eq!(keys.0[1].0, "user:alice");
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or_else(|_| unreachable!());
-        assert_eq!(Keys::new("a", Some(mapped)).0[1].0, "ip:192.0.2.7");
+        assert_eq!(Keys::new("a", Some(mapped)).0[0].0, "ip:192.0.2.7");
     }
 }

@@ -25,7 +25,8 @@ pub struct TokenResponse {
     /// The ID token, when `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
-    /// The granted scope (of the access token).
+    /// The granted scope (of the access token); omitted when empty (client credentials).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     /// The family's new refresh token, when `offline_access` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]

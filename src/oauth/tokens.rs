@@ -24,6 +24,7 @@ struct AccessClaims<'a> {
     iat: UnixTime,
     jti: String,
     client_id: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     scope: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_time: Option<UnixTime>,

@@ -18,6 +18,8 @@ pub struct AccessToken {
     pub claims: Map<String, Value>,
     /// The grant it belongs to, live at the time of the check.
     pub grant: GrantRow,
+    /// The grant's user, enabled at the time of the check; `None` for client credentials.
+    pub user: Option<crate::store::User>,
 }
 
 /// Verifies an access token: our signature and `typ`, our issuer, not expired by
@@ -58,27 +60,29 @@ pub async fn verify_access_token(
         .map_err(store_failed)?
         .filter(|g| g.is_live(now))
         .ok_or_else(|| OAuthError::invalid_token("the access token has been revoked"))?;
-    Ok(AccessToken { claims, grant })
+    // A user's tokens end when the user is disabled or removed (client credentials have none).
+    let user = match &grant.user_id {
+        Some(user_id) => Some(
+            store
+                .find_user(user_id)
+                .await
+                .map_err(store_failed)?
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| OAuthError::invalid_token("the user no longer exists or is disabled"))?,
+        ),
+        None => None,
+    };
+    Ok(AccessToken { claims, grant, user })
 }
 
 /// The userinfo response for a verified token: `sub` plus the claims its scope and
 /// the `claims` request parameter release (§5.3.2). Needs the `openid` scope.
-pub async fn claims(store: &dyn Store, token: &AccessToken) -> Result<Map<String, Value>, OAuthError> {
+pub fn claims(token: &AccessToken) -> Result<Map<String, Value>, OAuthError> {
     let scope = Scope::from_stored(token.claims.get("scope").and_then(Value::as_str).unwrap_or(""));
     if !scope.has("openid") {
         return Err(OAuthError::insufficient_scope("userinfo needs the openid scope"));
     }
-    let gone = || OAuthError::invalid_token("the user no longer exists or is disabled");
-    let user_id = token.grant.user_id.as_deref().ok_or_else(gone)?;
-    let user = store
-        .find_user(user_id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "store failure at userinfo");
-            OAuthError::server_error()
-        })?
-        .filter(|u| !u.disabled)
-        .ok_or_else(gone)?;
+    let user = token.user.clone().ok_or_else(|| OAuthError::insufficient_scope("the token has no user"))?;
     let requested: RequestedClaims =
         token.grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
     let mut claims = release(&user.claims, user.updated_at, &scope, &requested.userinfo);

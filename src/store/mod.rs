@@ -162,11 +162,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The throttle counters under `key`.
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRow>>;
-    /// Counts one failed login under `key`, atomically, starting a new window if the
+    /// Counts one login attempt under `key`, atomically, starting a new window if the
     /// current one began before `window_cutoff`. Returns the row after the update.
-    async fn count_failure(&self, key: &str, now: UnixTime, window_cutoff: UnixTime) -> StoreResult<ThrottleRow>;
-    /// Refuses logins under `key` until `until` (a later block is never shortened).
-    async fn block(&self, key: &str, until: UnixTime) -> StoreResult<()>;
+    async fn count_attempt(&self, key: &str, now: UnixTime, window_cutoff: UnixTime) -> StoreResult<ThrottleRow>;
+    /// Takes back one counted attempt (one that was refused, or succeeded).
+    async fn uncount_attempt(&self, key: &str) -> StoreResult<()>;
+    /// Blocks `key` until `until` if it is not blocked at `now`, atomically: of
+    /// concurrent callers, one claims the block. True for that one.
+    async fn claim_block(&self, key: &str, now: UnixTime, until: UnixTime) -> StoreResult<bool>;
     /// Forgets the failures under `key` (after a successful login).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 

@@ -559,7 +559,7 @@ macro_rules! sql_store {
                     .map_err(db_err)
             }
 
-            async fn count_failure(
+            async fn count_attempt(
                 &self,
                 key: &str,
                 now: $crate::clock::UnixTime,
@@ -581,17 +581,32 @@ macro_rules! sql_store {
                 .map_err(db_err)
             }
 
-            async fn block(&self, key: &str, until: $crate::clock::UnixTime) -> $crate::store::StoreResult<()> {
-                sqlx::query(
-                    "update login_throttle set blocked_until = $2 \
-                     where key = $1 and (blocked_until is null or blocked_until < $2)",
+            async fn uncount_attempt(&self, key: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query("update login_throttle set failures = failures - 1 where key = $1 and failures > 0")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn claim_block(
+                &self,
+                key: &str,
+                now: $crate::clock::UnixTime,
+                until: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "update login_throttle set blocked_until = $3 \
+                     where key = $1 and (blocked_until is null or blocked_until <= $2)",
                 )
                 .bind(key)
+                .bind(now)
                 .bind(until)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
-                Ok(())
+                Ok(done.rows_affected() > 0)
             }
 
             async fn clear_throttle(&self, key: &str) -> $crate::store::StoreResult<()> {
@@ -606,13 +621,20 @@ macro_rules! sql_store {
             async fn sweep(&self, now: $crate::clock::UnixTime) -> $crate::store::StoreResult<u64> {
                 // Used codes are kept an hour past expiry, so that a late replay still
                 // finds them and revokes what they issued.
-                let statements: [(&'static str, i64); 7] = [
+                let statements: [(&'static str, i64); 8] = [
                     ("delete from authorization_requests where expires_at <= $1", now),
                     ("delete from sessions where expires_at <= $1", now),
                     ("delete from authorization_codes where expires_at <= $1", now - 3600),
                     ("delete from refresh_tokens where expires_at <= $1", now),
                     ("delete from grants where expires_at <= $1", now),
                     ("delete from revoked_access_tokens where expires_at <= $1", now),
+                    // A sealed successor is needed only within the reuse grace window
+                    // (at most 60 s): do not keep it for the spent token's whole life.
+                    (
+                        "update refresh_tokens set successor_sealed = null \
+                         where successor_sealed is not null and spent_at <= $1",
+                        now - 60,
+                    ),
                     // Counting windows are at most a day; blocks are shorter.
                     (
                         "delete from login_throttle where window_start <= $1 \
