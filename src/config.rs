@@ -31,6 +31,7 @@ const KEYS: &[&str] = &[
     "keys.jwks_max_age",
     "keys.algorithms",
     "keys.rotate_every",
+    "keys.clock_skew",
     "keys.encryption_key",
     "keys.encryption_key_file",
 ];
@@ -55,6 +56,8 @@ pub struct Config {
     pub algorithms: Vec<crate::keys::Alg>,
     /// Rotate each algorithm's key automatically this long after it activated.
     pub rotate_every: Option<i64>,
+    /// How far the clocks of instances sharing a database may differ.
+    pub clock_skew: i64,
     /// The key-encryption key for private keys at rest, if configured.
     pub kek: Option<crate::keys::Kek>,
     /// The header a trusted reverse proxy puts the client's address in (its last entry
@@ -75,6 +78,7 @@ impl fmt::Debug for Config {
             .field("client_ip_header", &self.client_ip_header)
             .field("algorithms", &self.algorithms)
             .field("rotate_every", &self.rotate_every)
+            .field("clock_skew", &self.clock_skew)
             .field("kek", &self.kek)
             .finish()
     }
@@ -227,6 +231,17 @@ impl Raw {
 }
 
 impl Config {
+    /// The timing of key publication and rotation.
+    pub fn key_timing(&self) -> crate::keys::Timing {
+        crate::keys::Timing {
+            jwks_max_age: self.jwks_max_age,
+            // Often enough that a rotation made anywhere is seen long before it matters.
+            reload_interval: (self.jwks_max_age / 4).clamp(1, 30),
+            clock_skew: self.clock_skew,
+            max_token_lifetime: self.lifetimes.id_token.max(self.lifetimes.access_token),
+        }
+    }
+
     /// Records the address actually bound (it differs from `listen` for port 0) and,
     /// when the issuer was derived from `listen`, derives it again from that address.
     pub fn bound_to(&mut self, addr: SocketAddr) {
@@ -332,6 +347,7 @@ impl Config {
             },
         };
         let jwks_max_age = duration("keys.jwks_max_age", 5 * 60)?;
+        let clock_skew = duration("keys.clock_skew", 30)?;
         let rotate_every = match raw.remove("keys.rotate_every") {
             Some(value) => Some(parse("keys.rotate_every", &value, DURATION_EXPECTED, parse_duration)?),
             None => None,
@@ -382,6 +398,7 @@ impl Config {
             jwks_max_age,
             algorithms,
             rotate_every,
+            clock_skew,
             kek,
             client_ip_header,
             issuer_from_listen,

@@ -82,6 +82,40 @@ impl std::fmt::Display for Alg {
     }
 }
 
+/// When keys may sign and how long they stay published, from the configuration. Every
+/// margin allows for instances learning of a change late: a reload may begin just
+/// before the change and take a while, and instances' clocks may differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// The `max-age` relying parties may cache `/jwks` for.
+    pub jwks_max_age: i64,
+    /// How often every instance reloads keys from the store.
+    pub reload_interval: i64,
+    /// How far instances' clocks may differ.
+    pub clock_skew: i64,
+    /// The longest lifetime of a token gatehouse signs.
+    pub max_token_lifetime: i64,
+}
+
+impl Timing {
+    /// How late an instance may act on a change made elsewhere.
+    pub fn propagation(&self) -> i64 {
+        2 * self.reload_interval + self.clock_skew
+    }
+
+    /// How long after its publication a key may start signing: every instance has
+    /// published it, and every relying party's cached JWKS has it.
+    pub fn activation_delay(&self) -> i64 {
+        self.jwks_max_age + self.propagation()
+    }
+
+    /// How long a key stays published after it retired: until the last token signed
+    /// by any instance, however late it learned of the retirement, has expired.
+    pub fn retention(&self) -> i64 {
+        self.max_token_lifetime + self.propagation()
+    }
+}
+
 /// The algorithm of access tokens, and of ID tokens unless a client asks for another.
 pub const DEFAULT_ALG: Alg = Alg::Rs256;
 
@@ -420,8 +454,8 @@ impl KeySet {
             .ok_or(KeyError::NoActiveKey(alg.as_str()))
     }
 
-    /// A key's state at `now`; retired keys stay published for `max_token_lifetime`.
-    pub fn state(&self, key: &SigningKey, now: UnixTime, max_token_lifetime: i64) -> KeyState {
+    /// A key's state at `now`; retired keys stay published for `retention` seconds.
+    pub fn state(&self, key: &SigningKey, now: UnixTime, retention: i64) -> KeyState {
         let active = self.active(key.alg, now).is_ok_and(|a| a.kid() == key.kid());
         match key.activates_at {
             _ if active => KeyState::Active,
@@ -429,16 +463,17 @@ impl KeySet {
             Some(at) if at > now => KeyState::Next,
             // Activated once and no longer active: a newer key took over.
             Some(_) => match key.retires_at {
-                Some(retired) if now >= retired + max_token_lifetime => KeyState::Removed,
+                Some(retired) if now >= retired + retention => KeyState::Removed,
                 _ => KeyState::Retired,
             },
         }
     }
 
-    /// The keys published at `now`: next, active and retired keys, every one with its `kid`.
-    pub fn jwks(&self, now: UnixTime, max_token_lifetime: i64) -> Jwks {
-        let published =
-            |k: &&SigningKey| k.published_at <= now && self.state(k, now, max_token_lifetime) != KeyState::Removed;
+    /// The keys published at `now`: next, active and retired keys, every one with its
+    /// `kid`. A key is published from the moment it is stored (not from its
+    /// `published_at`, which another instance's clock may have set a little ahead).
+    pub fn jwks(&self, now: UnixTime, retention: i64) -> Jwks {
+        let published = |k: &&SigningKey| self.state(k, now, retention) != KeyState::Removed;
         Jwks { keys: self.keys.iter().filter(published).map(|k| k.jwk.clone()).collect() }
     }
 
@@ -469,6 +504,8 @@ impl KeySet {
 pub struct Keyring {
     current: RwLock<(Vec<KeyFingerprint>, KeySet)>,
     kek: Option<Kek>,
+    /// When the keys were last loaded successfully.
+    loaded_at: std::sync::atomic::AtomicI64,
 }
 
 /// What identifies a stored key's version: its id and its schedule.
@@ -480,10 +517,16 @@ fn fingerprint(rows: &[KeyRow]) -> Vec<KeyFingerprint> {
 
 impl Keyring {
     /// Loads every stored key.
-    pub async fn load(store: &dyn Store, kek: Option<Kek>) -> Result<Self, KeyError> {
+    pub async fn load(store: &dyn Store, kek: Option<Kek>, now: UnixTime) -> Result<Self, KeyError> {
         let rows = store.list_keys().await?;
         let set = KeySet::from_rows(&rows, kek.as_ref())?;
-        Ok(Self { current: RwLock::new((fingerprint(&rows), set)), kek })
+        Ok(Self { current: RwLock::new((fingerprint(&rows), set)), kek, loaded_at: now.into() })
+    }
+
+    /// When the keys were last loaded successfully: an instance that cannot reload
+    /// may be signing with a key the others no longer publish.
+    pub fn loaded_at(&self) -> UnixTime {
+        self.loaded_at.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The keys as last loaded.
@@ -497,7 +540,7 @@ impl Keyring {
     }
 
     /// Reloads from the store; parses keys again only when something changed.
-    pub async fn reload(&self, store: &dyn Store) -> Result<(), KeyError> {
+    pub async fn reload(&self, store: &dyn Store, now: UnixTime) -> Result<(), KeyError> {
         let rows = store.list_keys().await?;
         let print = fingerprint(&rows);
         let unchanged = self.current.read().map(|c| c.0 == print).unwrap_or(false);
@@ -507,6 +550,7 @@ impl Keyring {
                 *current = (print, set);
             }
         }
+        self.loaded_at.store(now, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }
@@ -516,6 +560,14 @@ impl Keyring {
 /// when several instances start at once on one database: one set wins.
 pub async fn bootstrap(store: &dyn Store, algs: &[Alg], kek: Option<&Kek>, now: UnixTime) -> Result<(), KeyError> {
     let existing = store.list_keys().await?;
+    // Nothing is written unless the configured key-encryption key opens every stored
+    // key: a wrong one must stop here, not seal new keys nobody can open later.
+    KeySet::from_rows(&existing, kek)?;
+    if kek.is_some() && existing.iter().any(|k| k.kek_id.is_none()) {
+        tracing::warn!(
+            "some signing keys are stored unencrypted from before the key-encryption key; rotate twice to replace them"
+        );
+    }
     for &alg in algs {
         if existing.iter().any(|k| k.alg == alg.as_str()) {
             continue;
@@ -534,22 +586,23 @@ pub async fn bootstrap(store: &dyn Store, algs: &[Alg], kek: Option<&Kek>, now: 
     Ok(())
 }
 
-/// Rotates `alg` (see [`Store::rotate_keys`]): the next key signs from the later of now
-/// and its publication plus `delay` (at least one JWKS cache lifetime), and a new next
-/// key is published. With `only_if_older_than`, only if the active key is that old.
+/// Rotates `alg` (see [`Store::rotate_keys`]): the next key signs once every instance
+/// and every relying party's cache has it, and a new next key is published. With
+/// `only_if_older_than`, only if the active key activated at or before that time.
 pub async fn rotate(
     store: &dyn Store,
     alg: Alg,
     kek: Option<&Kek>,
+    timing: Timing,
     now: UnixTime,
-    delay: i64,
     only_if_older_than: Option<UnixTime>,
 ) -> Result<Option<Rotation>, KeyError> {
     let kek_owned = kek.cloned();
     let new_next = tokio::task::spawn_blocking(move || generate(alg, now, kek_owned.as_ref()))
         .await
         .map_err(|e| KeyError::Generate(e.to_string()))??;
-    Ok(store.rotate_keys(alg.as_str(), now, delay, &new_next, only_if_older_than).await?)
+    let (delay, lead) = (timing.activation_delay(), timing.propagation());
+    Ok(store.rotate_keys(alg.as_str(), now, delay, lead, &new_next, only_if_older_than).await?)
 }
 
 #[cfg(test)]
@@ -663,11 +716,28 @@ mod tests {
         assert_eq!(states(1_500), ["removed", "retired", "active", "next"]);
 
         let kids = |now| keys.jwks(now, 100).keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
-        assert_eq!(kids(500), ["old"]);
-        assert_eq!(kids(1_050), ["old", "current", "scheduled"]);
+        assert_eq!(kids(500), ["old", "current", "scheduled", "next"], "stored means published");
+        assert_eq!(kids(1_050), ["old", "current", "scheduled", "next"]);
         assert_eq!(kids(1_200), ["current", "scheduled", "next"]);
         assert_eq!(kids(1_599), ["current", "scheduled", "next"]);
         assert_eq!(kids(1_600), ["scheduled", "next"]);
+    }
+
+    #[test]
+    fn okp_thumbprints_follow_rfc_8037() {
+        // RFC 8037 Appendix A.3.
+        let jwk = Jwk {
+            kty: "OKP",
+            use_: "sig",
+            alg: "EdDSA",
+            kid: String::new(),
+            n: None,
+            e: None,
+            crv: Some("Ed25519"),
+            x: Some("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into()),
+            y: None,
+        };
+        assert_eq!(jwk.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
     }
 
     #[test]

@@ -24,49 +24,43 @@ use store::Store;
 
 /// Prepares the provider: creates the signing keys on first start (an active and a
 /// next key per algorithm), then loads them; sealed keys need the configured
-/// key-encryption key, and a wrong one stops the start.
+/// key-encryption key, and a wrong one stops the start before anything is written.
 pub async fn start(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<AppState, keys::KeyError> {
     keys::bootstrap(store.as_ref(), &config.algorithms, config.kek.as_ref(), clock.now()).await?;
-    let keys = Arc::new(keys::Keyring::load(store.as_ref(), config.kek.clone()).await?);
+    let keys = Arc::new(keys::Keyring::load(store.as_ref(), config.kek.clone(), clock.now()).await?);
     Ok(AppState::new(config, store, keys, clock))
 }
 
-/// How often each instance reloads keys from the store: often enough that a rotation
-/// made anywhere is seen long before the new key signs.
-pub fn key_reload_interval(config: &Config) -> i64 {
-    (config.jwks_max_age / 4).clamp(1, 30)
-}
-
-/// How long after its publication a key may start signing: one JWKS cache lifetime,
-/// plus one reload interval for every instance to have published it.
-pub fn activation_delay(config: &Config) -> i64 {
-    config.jwks_max_age + key_reload_interval(config)
-}
-
-/// One round of upkeep: reload the keys and, when automatic rotation is configured,
-/// rotate each algorithm whose active key is old enough. Several instances may run it
-/// at once: the rotation re-checks under a lock, so only one of them rotates.
+/// One round of upkeep: reload the keys, rotate each algorithm whose active key is old
+/// enough when automatic rotation is configured, and delete keys long unpublished.
+/// Several instances may run it at once: a rotation re-checks under a lock, so only
+/// one of them rotates.
 pub async fn maintain(state: &AppState) -> Result<(), keys::KeyError> {
     let store = state.store.as_ref();
-    state.keys.reload(store).await?;
+    let timing = state.config.key_timing();
+    let now = state.clock.now();
+    state.keys.reload(store, now).await?;
     if let Some(every) = state.config.rotate_every {
-        let now = state.clock.now();
         let current = state.keys.current();
         for &alg in &state.config.algorithms {
             // Generating a key is costly: only try when this instance sees it is due.
             let due = current.active(alg, now).is_ok_and(|active| {
                 active.activates_at().is_some_and(|at| at <= now - every) && !current.has_scheduled(alg, now)
             });
-            if due {
-                let delay = activation_delay(&state.config);
-                if let Some(rotation) =
-                    keys::rotate(store, alg, state.keys.kek(), now, delay, Some(now - every)).await?
-                {
-                    tracing::info!(kid = %rotation.kid, at = rotation.activates_at, "scheduled automatic {alg} key rotation");
-                }
+            if due
+                && let Some(rotation) =
+                    keys::rotate(store, alg, state.keys.kek(), timing, now, Some(now - every)).await?
+            {
+                tracing::info!(kid = %rotation.kid, at = rotation.activates_at, "scheduled automatic {alg} key rotation");
             }
         }
-        state.keys.reload(store).await?;
+        state.keys.reload(store, now).await?;
+    }
+    // A day after they stopped being published, retired keys (and their private halves) go.
+    let deleted = store.delete_keys_retired_before(now - timing.retention() - 86_400).await?;
+    if deleted > 0 {
+        tracing::info!(keys = deleted, "deleted long-retired signing keys");
+        state.keys.reload(store, now).await?;
     }
     Ok(())
 }
@@ -83,7 +77,7 @@ pub async fn serve(
 
 /// Runs [`maintain`] every key reload interval, for as long as the server runs.
 pub async fn maintain_forever(state: AppState) {
-    let every = std::time::Duration::from_secs(key_reload_interval(&state.config).unsigned_abs());
+    let every = std::time::Duration::from_secs(state.config.key_timing().reload_interval.unsigned_abs());
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

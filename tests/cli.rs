@@ -357,6 +357,11 @@ backend_tests!(keys_list_and_rotate);
 async fn keys_list_and_rotate(backend: Backend) {
     let cli = Cli::new(backend).await;
 
+    // Listing writes nothing: a fresh store has no keys until the server starts.
+    assert_eq!(cli.ok(&["keys", "list"], "").lines().count(), 1);
+    cli.ok(&["migrate"], "");
+    let server = start_server(&cli, &[]);
+    drop(server);
     let list = cli.ok(&["keys", "list"], "");
     let rows: Vec<Vec<&str>> = list.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 6, "{list}");
@@ -381,6 +386,19 @@ async fn keys_list_and_rotate(backend: Backend) {
     let run = cli.command(&["keys", "rotate", "--alg", "ES256"]).env("GATEHOUSE_KEYS_ALGORITHMS", "RS256").output();
     let err = String::from_utf8(run.unwrap().stderr).unwrap();
     assert!(err.contains("ES256 is not in keys.algorithms"), "{err}");
+
+    // A key-encryption key seals the next key a rotation makes; another one, which
+    // does not open it, stops the next rotation before anything is written.
+    let kek = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+    let sealing = cli.command(&["keys", "rotate", "--alg", "EdDSA"]).env("GATEHOUSE_KEYS_ENCRYPTION_KEY", kek).output();
+    assert!(sealing.unwrap().status.success());
+    let rows_before = cli.store().await.list_keys().await.unwrap();
+    assert!(rows_before.iter().any(|r| r.kek_id.is_some()));
+    let wrong = "KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKys=";
+    let run = cli.command(&["keys", "rotate"]).env("GATEHOUSE_KEYS_ENCRYPTION_KEY", wrong).output().unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("different key-encryption key"));
+    assert_eq!(cli.store().await.list_keys().await.unwrap(), rows_before, "nothing was written");
 }
 
 /// A `gatehouse serve` process, killed when dropped.
@@ -415,18 +433,24 @@ fn start_server(cli: &Cli, extra_env: &[(&str, &str)]) -> Server {
 }
 
 /// Two server processes on one Postgres database sign with the same key, and both
-/// move to the new key after a rotation made by the CLI. Processes cannot share a
-/// test clock: a JWKS max-age of 2 s keeps the wait short, polled with a deadline.
+/// move to the new key after a rotation made by the CLI, which both published at least
+/// one max-age before either signed with it. Processes cannot share a test clock: a
+/// JWKS max-age of 2 s and a clock-skew allowance of 1 s keep the wait short, polled
+/// with a deadline.
 #[tokio::test]
 async fn two_processes_agree_on_the_active_key_after_a_cli_rotation() {
     if !crate::common::postgres_enabled() {
         return;
     }
     let cli = Cli::new(Backend::Postgres).await;
-    let env = [("GATEHOUSE_KEYS_JWKS_MAX_AGE", "2s"), ("GATEHOUSE_KEYS_ALGORITHMS", "RS256")];
+    let env = [
+        ("GATEHOUSE_KEYS_JWKS_MAX_AGE", "2s"),
+        ("GATEHOUSE_KEYS_CLOCK_SKEW", "1s"),
+        ("GATEHOUSE_KEYS_ALGORITHMS", "RS256"),
+    ];
     let out = cli.ok(&["client", "add", "svc", "--grant-type", "client_credentials"], "");
     let secret = field(&out, "client_secret").unwrap().to_owned();
-    let (a, b) = (start_server(&cli, &env), start_server(&cli, &env));
+    let servers = [start_server(&cli, &env), start_server(&cli, &env)];
     let http = reqwest::Client::new();
     let signing_kid = |server: &Server| {
         let request = http
@@ -438,30 +462,46 @@ async fn two_processes_agree_on_the_active_key_after_a_cli_rotation() {
             crate::common::jwt_header(body["access_token"].as_str().unwrap())["kid"].as_str().unwrap().to_owned()
         }
     };
-    let before = signing_kid(&a).await;
-    assert_eq!(signing_kid(&b).await, before);
+    let published = |server: &Server| {
+        let request = http.get(format!("{}/jwks", server.url));
+        async move {
+            let jwks: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    let before = signing_kid(&servers[0]).await;
+    assert_eq!(signing_kid(&servers[1]).await, before);
 
     let mut rotate = cli.command(&["keys", "rotate", "--alg", "RS256"]);
-    for (k, v) in env {
-        rotate.env(k, v);
-    }
+    rotate.envs(env);
     let out = String::from_utf8(rotate.output().unwrap().stdout).unwrap();
     let new_kid = out.split_whitespace().nth(2).unwrap().to_owned();
     assert_ne!(new_kid, before);
 
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let (kid_a, kid_b) = (signing_kid(&a).await, signing_kid(&b).await);
-        if kid_a == new_kid && kid_b == new_kid {
-            break;
+    // Watch both servers until both sign with the new key: when each first published
+    // it, and when either first signed with it.
+    let start = std::time::Instant::now();
+    let mut first_published = [None, None];
+    let mut first_signed = None;
+    let mut signing = [before.clone(), before.clone()];
+    while signing.iter().any(|kid| *kid != new_kid) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "servers still sign with {signing:?}");
+        for (i, server) in servers.iter().enumerate() {
+            let now = start.elapsed();
+            if first_published[i].is_none() && published(server).await.contains(&new_kid) {
+                first_published[i] = Some(now);
+            }
+            signing[i] = signing_kid(server).await;
+            if signing[i] == new_kid && first_signed.is_none() {
+                first_signed = Some(now);
+            }
+            assert!(published(server).await.contains(&before), "the old key stays published");
         }
-        assert!(std::time::Instant::now() < deadline, "servers still sign with {kid_a} and {kid_b}, not {new_kid}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    for server in [&a, &b] {
-        let jwks: serde_json::Value =
-            http.get(format!("{}/jwks", server.url)).send().await.unwrap().json().await.unwrap();
-        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-        assert!(kids.contains(&before.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
+    let first_signed = first_signed.unwrap();
+    for published in first_published {
+        let lead = first_signed.saturating_sub(published.expect("both servers published the new key"));
+        assert!(lead >= std::time::Duration::from_secs(2), "published only {lead:?} before it signed");
     }
 }

@@ -18,6 +18,7 @@ backend_tests!(
     the_first_key_is_generated_once_and_survives_a_restart,
     instances_starting_together_agree_on_one_key,
     the_first_key_is_stored_once_under_concurrency,
+    of_concurrent_automatic_rotations_one_rotates,
 );
 
 /// Signs an ID token with the server's own active key, as the token endpoint will.
@@ -127,4 +128,27 @@ async fn futures_count(tasks: impl Iterator<Item = tokio::task::JoinHandle<bool>
         wins += usize::from(task.await.unwrap());
     }
     wins
+}
+
+async fn of_concurrent_automatic_rotations_one_rotates(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let timing = app.state.config.key_timing();
+    let before = app.store.list_keys().await.unwrap().len();
+    app.clock.advance(std::time::Duration::from_secs(86_400));
+    let now = app.clock.now();
+
+    // Twenty instances find the RS256 key a day old at the same moment.
+    let attempts = (0..20).map(|_| {
+        let store = app.store.clone();
+        tokio::spawn(async move {
+            gatehouse::keys::rotate(store.as_ref(), Alg::Rs256, None, timing, now, Some(now - 86_400)).await.unwrap()
+        })
+    });
+    let mut rotations = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        rotations.extend(attempt.await.unwrap());
+    }
+
+    assert_eq!(rotations.len(), 1, "{rotations:?}");
+    assert_eq!(app.store.list_keys().await.unwrap().len(), before + 1, "one new next key");
 }

@@ -24,6 +24,7 @@ backend_tests!(
     offline_access_needs_the_refresh_grant,
     the_grace_window_returns_the_same_successor,
     code_replay_revokes_the_refresh_token_too,
+    concurrent_redemptions_revoke_the_winners_refresh_token,
 );
 
 pub async fn offline_client(app: &TestApp, id: &'static str) -> TestClient {
@@ -345,4 +346,40 @@ async fn code_replay_revokes_the_refresh_token_too(backend: Backend) {
     assert_eq!(error_of(replay).await, (400, "invalid_grant".into()));
     assert_eq!(error_of(refresh(&app, &client, &s(&first, "refresh_token"), None).await).await.1, "invalid_grant");
     assert_eq!(userinfo_status(&app, &s(&first, "access_token")).await, 401);
+}
+
+async fn concurrent_redemptions_revoke_the_winners_refresh_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = offline_client(&app, "rp").await;
+    app.alice().await;
+    let mut params = auth_params(&client, "openid offline_access");
+    params.push(("prompt", "consent"));
+    let back = Browser::default().authorize_and_log_in(&app, &params).await;
+    let code = query(&back, "code").unwrap();
+
+    let attempts = (0..20).map(|_| {
+        let request = app.http.post(app.url("/token")).basic_auth(&client.id, client.secret.as_ref()).form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("code_verifier", VERIFIER),
+        ]);
+        tokio::spawn(async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        })
+    });
+    let mut winners = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        let (status, body) = attempt.await.unwrap();
+        match status {
+            200 => winners.push(body),
+            _ => assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}"),
+        }
+    }
+
+    assert_eq!(winners.len(), 1, "exactly one redemption wins");
+    let winner = &winners[0];
+    assert_eq!(error_of(refresh(&app, &client, &s(winner, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(userinfo_status(&app, &s(winner, "access_token")).await, 401);
 }

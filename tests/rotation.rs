@@ -23,6 +23,7 @@ backend_tests!(
     automatic_rotation_follows_the_clock,
     clients_may_ask_for_es256_or_eddsa_id_tokens,
     private_keys_are_sealed_under_the_key_encryption_key,
+    rotating_under_load_never_fails_a_caching_rp,
 );
 
 const MAX_AGE: i64 = 60;
@@ -111,7 +112,7 @@ async fn a_caching_rp_never_meets_an_unknown_kid(backend: Backend) {
     let served = jwks_at(&app, rotation.activates_at + 1).await;
     app.clock.set(rotation.activates_at + 1);
     verify(&app, &client, &served, &late).unwrap();
-    let lifetime = 3600;
+    let lifetime = app.state.config.key_timing().retention();
     let kids = |jwks: Value| -> Vec<String> {
         jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
     };
@@ -138,7 +139,7 @@ async fn assert_publish_before_use_and_retire_after_use(app: &TestApp, from: i64
     for (t, kid) in &signing {
         for (seen, kids) in &published {
             let cached_now = *seen <= *t && *seen > t - MAX_AGE;
-            let token_alive = *seen >= *t && *seen < t + 3600;
+            let token_alive = *seen >= *t && *seen < t + app.state.config.key_timing().retention();
             if cached_now || token_alive {
                 assert!(kids.contains(kid), "{kid} signs at {t} but is not in the JWKS served at {seen}");
             }
@@ -156,7 +157,8 @@ async fn two_quick_rotations_never_sign_with_an_unpublished_key(backend: Backend
 
     assert!(second.activates_at > first.activates_at);
     assert!(second.activates_at >= t0 + 1 + MAX_AGE);
-    assert_publish_before_use_and_retire_after_use(&app, t0, second.activates_at + 3600 + 120, 15).await;
+    let end = second.activates_at + app.state.config.key_timing().retention() + 120;
+    assert_publish_before_use_and_retire_after_use(&app, t0, end, 15).await;
 }
 
 async fn automatic_rotation_follows_the_clock(backend: Backend) {
@@ -173,12 +175,18 @@ async fn automatic_rotation_follows_the_clock(backend: Backend) {
     app.maintain().await;
     assert!(!app.state.keys.current().has_scheduled(Alg::Rs256, app.clock.now()));
 
-    // A day after activation it rotates. The next key has been published for a day,
-    // far longer than the JWKS max-age, so it may sign at once.
+    // A day after activation it rotates: the next key has been published for a day,
+    // so it signs as soon as every instance can have learned of the rotation.
     app.clock.advance(Duration::from_secs(3600));
     app.maintain().await;
-    app.maintain().await; // another instance's pass does not rotate again
-    assert_eq!(app.store.list_keys().await.unwrap().len(), 3, "retired, active, and a new next key");
+    app.maintain().await; // this instance does not rotate twice
+    assert_eq!(app.store.list_keys().await.unwrap().len(), 3, "active, scheduled, and a new next key");
+    let now = app.clock.now();
+    assert!(app.state.keys.current().has_scheduled(Alg::Rs256, now));
+    assert_eq!(jwt_header(&id_token(&issue(&app, &mut browser, &client).await))["kid"], first_kid);
+    let lead = app.state.config.key_timing().propagation();
+    app.clock.advance(Duration::from_secs(lead.unsigned_abs()));
+    app.maintain().await;
     let second_kid = jwt_header(&id_token(&issue(&app, &mut browser, &client).await))["kid"].clone();
     assert_ne!(first_kid, second_kid);
 
@@ -270,10 +278,76 @@ async fn private_keys_are_sealed_under_the_key_encryption_key(backend: Backend) 
         store.close().await;
     }
 
+    // Adding an algorithm with the wrong key stops before the new keys are made.
+    let config = gatehouse::config::Config::from_toml(&format!(
+        "database_url = \"{db_url}\"\n[keys]\nencryption_key = \"{wrong}\"\nalgorithms = [\"RS256\", \"ES256\", \"EdDSA\"]\n"
+    ))
+    .unwrap();
+    let store = gatehouse::store::open(&db_url).await.unwrap();
+    assert!(gatehouse::start(config, store.clone(), std::sync::Arc::new(clock.clone())).await.is_err());
+    assert!(store.list_keys().await.unwrap().iter().all(|r| r.alg != "EdDSA"), "no EdDSA key was made");
+    store.close().await;
+
     // The right one opens them, and ES256 tokens are signed with the same keys.
     let again = TestApp::spawn_on(&db_url, clock, Options { fixture_key: false, ..with_kek(&kek) }).await;
     let loaded = again.state.keys.current();
     assert!(sealed.iter().any(|row| loaded.active(Alg::Es256, again.clock.now()).unwrap().kid() == row.kid));
     drop(again);
     drop(db);
+}
+
+/// Tokens are requested concurrently while time passes and the key is rotated again
+/// and again; an RP that refetches JWKS only when its copy is `max-age` old verifies
+/// every single one.
+async fn rotating_under_load_never_fails_a_caching_rp(backend: Backend) {
+    let mut options = short_cache();
+    options.extra_config.push_str("algorithms = [\"RS256\"]\n");
+    let app = TestApp::spawn_with(backend, options).await;
+    let service =
+        app.add_client(ClientSpec { id: "svc", grant_types: vec!["client_credentials"], ..Default::default() }).await;
+    let mut cache: Option<(i64, Value)> = None;
+    let mut kids_seen = BTreeSet::new();
+    let mut verified = 0;
+
+    for step in 0..48 {
+        if step % 6 == 5 {
+            app.rotate(Alg::Rs256).await;
+        }
+        let now = app.clock.now();
+        let requests = (0..8).map(|_| {
+            let request = app
+                .http
+                .post(app.url("/token"))
+                .basic_auth(&service.id, service.secret.as_ref())
+                .form(&[("grant_type", "client_credentials")]);
+            tokio::spawn(async move { request.send().await.unwrap().json::<Value>().await.unwrap() })
+        });
+        let mut tokens = Vec::new();
+        for request in requests.collect::<Vec<_>>() {
+            tokens.push(request.await.unwrap()["access_token"].as_str().unwrap().to_owned());
+        }
+        // The RP: refetch only when its copy has reached max-age.
+        if cache.as_ref().is_none_or(|(fetched, _)| now >= fetched + MAX_AGE) {
+            cache = Some((now, app.get_json("/jwks").await));
+        }
+        let (fetched, jwks) = cache.as_ref().unwrap();
+        for token in tokens {
+            let kid = jwt_header(&token)["kid"].as_str().unwrap().to_owned();
+            let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str());
+            let jwk = jwk.unwrap_or_else(|| panic!("at {now}, {kid} is not in the JWKS fetched at {fetched}"));
+            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).unwrap();
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+            validation.validate_exp = false;
+            validation.validate_aud = false;
+            jsonwebtoken::decode::<Value>(&token, &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(), &validation)
+                .unwrap();
+            kids_seen.insert(kid);
+            verified += 1;
+        }
+        app.clock.advance(Duration::from_secs(17));
+        app.maintain().await;
+    }
+
+    assert_eq!(verified, 48 * 8);
+    assert!(kids_seen.len() >= 5, "the load crossed several rotations: {kids_seen:?}");
 }

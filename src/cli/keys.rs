@@ -25,12 +25,13 @@ pub enum KeysCommand {
 
 pub(super) async fn run(cmd: KeysCommand, config: &Config, store: &dyn Store) -> Result<(), CliError> {
     let now = SystemClock.now();
-    keys::bootstrap(store, &config.algorithms, config.kek.as_ref(), now).await?;
+    // Opening every stored key first checks the key-encryption key before anything is
+    // written (a wrong one must not seal keys nobody can open).
+    let ring = Keyring::load(store, config.kek.clone(), now).await?;
+    let timing = config.key_timing();
     match cmd {
         KeysCommand::List => {
-            let ring = Keyring::load(store, config.kek.clone()).await?;
             let set = ring.current();
-            let max_lifetime = config.lifetimes.id_token.max(config.lifetimes.access_token);
             println!(
                 "{:<44} {:<6} {:<8} {:<20} {:<20} {:<20}",
                 "KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRES"
@@ -42,7 +43,7 @@ pub(super) async fn run(cmd: KeysCommand, config: &Config, store: &dyn Store) ->
                     "{:<44} {:<6} {:<8} {:<20} {:<20} {:<20}",
                     key.kid(),
                     key.alg().as_str(),
-                    set.state(key, now, max_lifetime).as_str(),
+                    set.state(key, now, timing.retention()).as_str(),
                     row.map_or_else(|| "-".into(), |r| time_text(Some(r.created_at))),
                     time_text(key.activates_at()),
                     time_text(key.retires_at()),
@@ -51,6 +52,7 @@ pub(super) async fn run(cmd: KeysCommand, config: &Config, store: &dyn Store) ->
             Ok(())
         }
         KeysCommand::Rotate { algs } => {
+            keys::bootstrap(store, &config.algorithms, config.kek.as_ref(), now).await?;
             let algs = if algs.is_empty() {
                 config.algorithms.clone()
             } else {
@@ -62,9 +64,8 @@ pub(super) async fn run(cmd: KeysCommand, config: &Config, store: &dyn Store) ->
                     })
                     .collect::<Result<Vec<_>, _>>()?
             };
-            let delay = crate::activation_delay(config);
             for alg in algs {
-                match keys::rotate(store, alg, config.kek.as_ref(), now, delay, None).await? {
+                match keys::rotate(store, alg, config.kek.as_ref(), timing, now, None).await? {
                     Some(rotation) => println!(
                         "{alg}: key {} signs from {} (in {} s); the key before it retires then",
                         rotation.kid,

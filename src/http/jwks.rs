@@ -10,8 +10,7 @@ use super::{AppState, json_response};
 pub(super) async fn get(State(state): State<AppState>) -> Response {
     let config = &state.config;
     let now = state.clock.now();
-    let max_token_lifetime = config.lifetimes.id_token.max(config.lifetimes.access_token);
-    let jwks = state.keys.current().jwks(now, max_token_lifetime);
+    let jwks = state.keys.current().jwks(now, config.key_timing().retention());
     let body = serde_json::to_vec(&jwks).unwrap_or_default();
     json_response(body, &format!("public, max-age={}", config.jwks_max_age))
 }

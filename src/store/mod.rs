@@ -183,7 +183,9 @@ pub trait Store: Send + Sync + 'static {
     /// database agree on one set. True if they were stored.
     async fn insert_first_keys(&self, alg: &str, keys: &[KeyRow]) -> StoreResult<bool>;
     /// Rotates `alg`, in one serialised transaction: the next key (published earliest)
-    /// is scheduled to activate at the later of `now` and its publication plus `delay`;
+    /// is scheduled to activate at the latest of `now + min_lead` (so every instance
+    /// learns of it first), its publication plus `delay`, and just after any activation
+    /// already scheduled;
     /// the key that would sign until then retires at that moment; `new_next` becomes
     /// the next key. With `only_if_older_than`, nothing happens unless the active key
     /// activated at or before that time and no activation is already scheduled (for
@@ -194,7 +196,10 @@ pub trait Store: Send + Sync + 'static {
         alg: &str,
         now: UnixTime,
         delay: i64,
+        min_lead: i64,
         new_next: &KeyRow,
         only_if_older_than: Option<UnixTime>,
     ) -> StoreResult<Option<Rotation>>;
+    /// Deletes keys that retired before `cutoff` (long unpublished); returns how many.
+    async fn delete_keys_retired_before(&self, cutoff: UnixTime) -> StoreResult<u64>;
 }

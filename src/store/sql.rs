@@ -693,6 +693,7 @@ macro_rules! sql_store {
                 alg: &str,
                 now: $crate::clock::UnixTime,
                 delay: i64,
+                min_lead: i64,
                 new_next: &KeyRow,
                 only_if_older_than: Option<$crate::clock::UnixTime>,
             ) -> $crate::store::StoreResult<Option<$crate::store::Rotation>> {
@@ -716,7 +717,7 @@ macro_rules! sql_store {
                         // Never at or before an activation already scheduled: keys sign in
                         // the order they were rotated in.
                         let after_scheduled = newest_scheduled.map_or(now, |(at, _)| at + 1);
-                        let at = now.max(next.published_at + delay).max(after_scheduled);
+                        let at = (now + min_lead).max(next.published_at + delay).max(after_scheduled);
                         if let Some((_, previous)) = newest_scheduled {
                             sqlx::query(
                                 "update signing_keys set retires_at = $1 \
@@ -740,6 +741,18 @@ macro_rules! sql_store {
                 insert_key!(new_next).execute(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(rotation)
+            }
+
+            async fn delete_keys_retired_before(
+                &self,
+                cutoff: $crate::clock::UnixTime,
+            ) -> $crate::store::StoreResult<u64> {
+                let done = sqlx::query("delete from signing_keys where retires_at < $1")
+                    .bind(cutoff)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected())
             }
         }
     };

@@ -239,10 +239,10 @@ impl TestApp {
     /// Rotates `alg` now, as `gatehouse keys rotate` does.
     pub async fn rotate(&self, alg: gatehouse::keys::Alg) -> Option<gatehouse::store::Rotation> {
         use gatehouse::clock::Clock;
-        let delay = gatehouse::activation_delay(&self.state.config);
+        let timing = self.state.config.key_timing();
         let kek = self.state.config.kek.as_ref();
         let rotation =
-            gatehouse::keys::rotate(self.store.as_ref(), alg, kek, self.clock.now(), delay, None).await.unwrap();
+            gatehouse::keys::rotate(self.store.as_ref(), alg, kek, timing, self.clock.now(), None).await.unwrap();
         self.maintain().await;
         rotation
     }
