@@ -145,6 +145,25 @@ async fn cross_origin_endpoints_answer_cors() {
     assert!(login.headers().get("access-control-allow-origin").is_none());
 }
 
+/// Behind an https issuer every response asks for https only, and cookies are Secure.
+#[tokio::test]
+async fn an_https_issuer_gets_hsts_and_secure_cookies() {
+    let app = TestApp::spawn_with(Backend::Sqlite, Options { https_issuer: true, ..Options::default() }).await;
+    let client = app.client().await;
+    let plain = app.issuer.replacen("https://", "http://", 1);
+
+    let response = app.http.get(format!("{plain}/healthz")).send().await.unwrap();
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
+    let params = crate::common::auth_params(&client, "openid");
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
+    let response = app.http.get(format!("{plain}/authorize?{query}")).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+
+    let http = TestApp::spawn(Backend::Sqlite).await;
+    assert!(http.get("/healthz").await.headers().get("strict-transport-security").is_none());
+}
+
 /// An unknown path is a plain 404, not a crash or a redirect.
 #[tokio::test]
 async fn unknown_paths_are_not_found() {

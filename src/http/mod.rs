@@ -70,7 +70,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024));
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
-    app.with_state(state).layer(axum::middleware::map_response(security_headers))
+    let https = state.config.issuer.is_https();
+    app.with_state(state).layer(axum::middleware::map_response(move |response| security_headers(response, https)))
 }
 
 /// CORS (Fetch standard) for the cross-origin endpoints: any origin may call them,
@@ -93,11 +94,15 @@ async fn cors(request: axum::extract::Request, next: axum::middleware::Next) -> 
     response
 }
 
-/// Headers every response carries.
-async fn security_headers(mut response: Response) -> Response {
+/// Headers every response carries; behind an https issuer, browsers are also told
+/// to use https only (HSTS, RFC 6797).
+async fn security_headers(mut response: Response, https: bool) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     response
 }
 

@@ -155,11 +155,14 @@ pub struct Options {
     pub fixture_key: bool,
     /// Extra TOML appended to the configuration.
     pub extra_config: String,
+    /// An `https` issuer (as behind a TLS-terminating proxy); the server itself still
+    /// answers plain HTTP on its address.
+    pub https_issuer: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { issuer_path: String::new(), fixture_key: true, extra_config: String::new() }
+        Self { issuer_path: String::new(), fixture_key: true, extra_config: String::new(), https_issuer: false }
     }
 }
 
@@ -196,7 +199,8 @@ impl TestApp {
     pub async fn spawn_on(db_url: &str, clock: TestClock, options: Options) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let issuer = format!("http://{addr}{}", options.issuer_path);
+        let scheme = if options.https_issuer { "https" } else { "http" };
+        let issuer = format!("{scheme}://{addr}{}", options.issuer_path);
         let config = Config::from_toml(&format!(
             "issuer = \"{issuer}\"\nlisten = \"{addr}\"\ndatabase_url = \"{db_url}\"\n{}",
             options.extra_config
