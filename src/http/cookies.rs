@@ -45,7 +45,7 @@ mod tests {
         assert_eq!(get(&headers, SESSION), Some("abc"));
         assert_eq!(get(&headers, "b"), None);
         assert_eq!(get(&headers, "c"), None);
-        let issuer = Issuer::parse("https://id.example/t").unwrap_or_else(|e| panic!("{e}"));
+        let issuer = Issuer::parse("https://id.example/t").unwrap();
         assert_eq!(set(&issuer, SESSION, "v"), "gatehouse_session=v; Path=/t; HttpOnly; SameSite=Lax; Secure");
     }
 }

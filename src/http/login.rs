@@ -11,6 +11,7 @@ use axum::response::Response;
 use super::authorize::{log_server_error, see_other, server_error};
 use super::{AppState, cookies, extract, pages};
 use crate::oauth::authorize::{self, AuthorizationRequest};
+use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::oauth::{session, throttle};
 use crate::secret;
@@ -141,14 +142,13 @@ async fn submit(
     // OIDC Core §3.1.2.1: the user the client named with id_token_hint must be the one
     // who signs in.
     if request.hinted_sub.as_ref().is_some_and(|sub| *sub != user.id) {
-        let error = crate::oauth::error::OAuthError::login_required(
-            "the user who signed in is not the one id_token_hint names",
-        );
-        let redirect = crate::oauth::authorize::ErrorRedirect {
+        let error = OAuthError::login_required("the user who signed in is not the one id_token_hint names");
+        let redirect = authorize::ErrorRedirect {
             redirect_uri: request.redirect_uri.clone(),
             state: request.state.clone(),
             error,
         };
+        // The request is finished either way; if removing it fails, it expires on its own.
         let _ = store.take_pending_request(&pending.id, now).await;
         return see_other(&redirect.url(state.config.issuer.as_str()));
     }
