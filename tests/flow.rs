@@ -113,23 +113,6 @@ async fn a_public_client_logs_in_with_pkce_and_no_secret(backend: Backend) {
     full_flow_with_openidconnect(&app, &client, &sub).await;
 }
 
-/// Redeems a code with client_secret_basic and the test PKCE verifier; returns the token response.
-async fn redeem(app: &TestApp, client: &TestClient, code: &str) -> Value {
-    let response = app
-        .token(
-            client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", &client.redirect_uri),
-                ("code_verifier", crate::common::VERIFIER),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 async fn a_second_authorization_reuses_the_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
@@ -137,7 +120,7 @@ async fn a_second_authorization_reuses_the_session(backend: Backend) {
     let mut browser = Browser::default();
     let params = crate::common::auth_params(&client, "openid");
     let first = browser.authorize_and_log_in(&app, &params).await;
-    let first = redeem(&app, &client, &query(&first, "code").unwrap()).await;
+    let first = app.redeem(&client, &query(&first, "code").unwrap()).await;
 
     app.clock.advance(std::time::Duration::from_secs(30));
     let again = browser.authorize(&app, &params).await;
@@ -145,7 +128,7 @@ async fn a_second_authorization_reuses_the_session(backend: Backend) {
     assert_eq!(again.status(), 303);
     let back = url::Url::parse(&crate::common::location(&again)).unwrap();
     assert!(back.as_str().starts_with(&client.redirect_uri), "no login page: {back}");
-    let second = redeem(&app, &client, &query(&back, "code").unwrap()).await;
+    let second = app.redeem(&client, &query(&back, "code").unwrap()).await;
     let (a, b) = (jwt_claims(first["id_token"].as_str().unwrap()), jwt_claims(second["id_token"].as_str().unwrap()));
     assert_eq!(a["sub"], b["sub"]);
     assert_eq!(a["auth_time"], b["auth_time"], "no new authentication happened");
@@ -160,15 +143,14 @@ async fn prompt_login_and_max_age_force_a_new_login(backend: Backend) {
     let mut browser = Browser::default();
     let params = crate::common::auth_params(&client, "openid");
     let first = browser.authorize_and_log_in(&app, &params).await;
-    let first = jwt_claims(redeem(&app, &client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap());
+    let first = jwt_claims(app.redeem(&client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap());
 
     // prompt=login shows the form again although a session exists.
     app.clock.advance(std::time::Duration::from_secs(5));
     let mut with_prompt = params.clone();
     with_prompt.push(("prompt", "login"));
     let second = browser.authorize_and_log_in(&app, &with_prompt).await;
-    let second =
-        jwt_claims(redeem(&app, &client, &query(&second, "code").unwrap()).await["id_token"].as_str().unwrap());
+    let second = jwt_claims(app.redeem(&client, &query(&second, "code").unwrap()).await["id_token"].as_str().unwrap());
     assert!(second["auth_time"].as_i64() > first["auth_time"].as_i64());
 
     // max_age=10000 is satisfied by the session; max_age=1 after 2 seconds is not.
@@ -177,15 +159,14 @@ async fn prompt_login_and_max_age_force_a_new_login(backend: Backend) {
     let silent = browser.authorize(&app, &lenient).await;
     assert!(crate::common::location(&silent).starts_with(&client.redirect_uri));
     let silent = url::Url::parse(&crate::common::location(&silent)).unwrap();
-    let silent =
-        jwt_claims(redeem(&app, &client, &query(&silent, "code").unwrap()).await["id_token"].as_str().unwrap());
+    let silent = jwt_claims(app.redeem(&client, &query(&silent, "code").unwrap()).await["id_token"].as_str().unwrap());
     assert_eq!(silent["auth_time"], second["auth_time"]);
 
     app.clock.advance(std::time::Duration::from_secs(2));
     let mut strict = params.clone();
     strict.push(("max_age", "1"));
     let third = browser.authorize_and_log_in(&app, &strict).await;
-    let third = jwt_claims(redeem(&app, &client, &query(&third, "code").unwrap()).await["id_token"].as_str().unwrap());
+    let third = jwt_claims(app.redeem(&client, &query(&third, "code").unwrap()).await["id_token"].as_str().unwrap());
     assert_eq!(third["auth_time"].as_i64().unwrap(), app.clock.now(), "auth_time is the new login");
 }
 
@@ -221,8 +202,7 @@ async fn id_token_hint_must_match_the_session(backend: Backend) {
     let mut browser = Browser::default();
     let params = crate::common::auth_params(&client, "openid");
     let first = browser.authorize_and_log_in(&app, &params).await;
-    let id_token =
-        redeem(&app, &client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap().to_owned();
+    let id_token = app.redeem(&client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap().to_owned();
 
     // The previous ID token as a hint, even after it expired: silent success.
     app.clock.advance(std::time::Duration::from_secs(3600));
@@ -231,7 +211,7 @@ async fn id_token_hint_must_match_the_session(backend: Backend) {
     hinted.push(("id_token_hint", &id_token));
     let silent = browser.authorize(&app, &hinted).await;
     let back = url::Url::parse(&crate::common::location(&silent)).unwrap();
-    let again = redeem(&app, &client, &query(&back, "code").unwrap()).await;
+    let again = app.redeem(&client, &query(&back, "code").unwrap()).await;
     assert_eq!(jwt_claims(again["id_token"].as_str().unwrap())["sub"], jwt_claims(&id_token)["sub"]);
 
     // A hint that is not our ID token is refused with invalid_request.
@@ -270,7 +250,7 @@ async fn the_id_token_carries_only_what_was_asked_for(backend: Backend) {
     let mut params = crate::common::auth_params(&client, "openid profile email");
     params.retain(|(k, _)| *k != "nonce");
     let back = browser.authorize_and_log_in(&app, &params).await;
-    let tokens = redeem(&app, &client, &query(&back, "code").unwrap()).await;
+    let tokens = app.redeem(&client, &query(&back, "code").unwrap()).await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let claims = jwt_claims(id_token);
     let header = jwt_header(id_token);
@@ -304,7 +284,7 @@ async fn the_id_token_carries_only_what_was_asked_for(backend: Backend) {
     let mut asked = crate::common::auth_params(&client, "openid");
     asked.push(("claims", r#"{"id_token":{"email":{"essential":true}},"userinfo":{"name":null}}"#));
     let back = Browser::default().authorize_and_log_in(&app, &asked).await;
-    let tokens = redeem(&app, &client, &query(&back, "code").unwrap()).await;
+    let tokens = app.redeem(&client, &query(&back, "code").unwrap()).await;
     let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(claims["email"], "alice@example.com");
     assert!(claims.get("name").is_none());
@@ -353,7 +333,7 @@ async fn authorization_requests_may_be_posted(backend: Backend) {
     let done = browser.post(&app, &login_path, &form).await;
     let back = url::Url::parse(&crate::common::location(&done)).unwrap();
     assert_eq!(query(&back, "state").as_deref(), Some("st-123"));
-    redeem(&app, &client, &query(&back, "code").unwrap()).await;
+    app.redeem(&client, &query(&back, "code").unwrap()).await;
 }
 
 async fn max_age_zero_and_a_hint_for_someone_else_need_the_right_login(backend: Backend) {
@@ -365,7 +345,7 @@ async fn max_age_zero_and_a_hint_for_someone_else_need_the_right_login(backend: 
     let params = crate::common::auth_params(&client, "openid");
     let first = browser.authorize_and_log_in(&app, &params).await;
     let alice_token =
-        redeem(&app, &client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap().to_owned();
+        app.redeem(&client, &query(&first, "code").unwrap()).await["id_token"].as_str().unwrap().to_owned();
 
     // max_age=0 is prompt=login, even within the same second.
     let mut zero = params.clone();

@@ -37,19 +37,7 @@ pub async fn login_tokens(app: &TestApp, client: &TestClient, scope: &str) -> Va
     let mut params = auth_params(client, scope);
     params.push(("prompt", "consent"));
     let back = Browser::default().authorize_and_log_in(app, &params).await;
-    let response = app
-        .token(
-            client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &query(&back, "code").unwrap()),
-                ("redirect_uri", &client.redirect_uri),
-                ("code_verifier", VERIFIER),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.redeem(client, &query(&back, "code").unwrap()).await
 }
 
 pub async fn refresh(app: &TestApp, client: &TestClient, token: &str, scope: Option<&str>) -> reqwest::Response {

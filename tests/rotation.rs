@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::backend_tests;
 use crate::common::{
-    Backend, Browser, ClientSpec, Options, TestApp, TestClient, VERIFIER, auth_params, jwt_header, location, query,
+    Backend, Browser, ClientSpec, Options, TestApp, TestClient, auth_params, jwt_header, location, query,
 };
 
 backend_tests!(
@@ -42,19 +42,7 @@ async fn issue(app: &TestApp, browser: &mut Browser, client: &TestClient) -> Val
         let done = browser.log_in(app, response, "alice", "wonderland").await;
         url::Url::parse(&location(&done)).unwrap()
     };
-    let tokens = app
-        .token(
-            client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &query(&back, "code").unwrap()),
-                ("redirect_uri", &client.redirect_uri),
-                ("code_verifier", VERIFIER),
-            ],
-        )
-        .await;
-    assert_eq!(tokens.status(), 200);
-    tokens.json().await.unwrap()
+    app.redeem(client, &query(&back, "code").unwrap()).await
 }
 
 fn id_token(tokens: &Value) -> String {

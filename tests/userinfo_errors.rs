@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::authorize_errors::assert_rfc6749_description;
 use crate::backend_tests;
-use crate::common::{Backend, Browser, TestApp, TestClient, VERIFIER, auth_params, jwt_claims, query};
+use crate::common::{Backend, Browser, TestApp, TestClient, auth_params, jwt_claims, query};
 
 backend_tests!(
     without_a_token_the_challenge_names_only_the_realm,
@@ -24,16 +24,7 @@ backend_tests!(
 /// Logs alice in for `client` with `scope`; returns the token response.
 async fn tokens(app: &TestApp, client: &TestClient, scope: &str) -> Value {
     let back = Browser::default().authorize_and_log_in(app, &auth_params(client, scope)).await;
-    let code = query(&back, "code").expect("a code");
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", &client.redirect_uri),
-        ("code_verifier", VERIFIER),
-    ];
-    let response = app.token(client, &form).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    app.redeem(client, &query(&back, "code").expect("a code")).await
 }
 
 fn b64(bytes: &[u8]) -> String {

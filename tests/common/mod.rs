@@ -389,6 +389,19 @@ impl TestApp {
         .await
     }
 
+    /// Redeems `code` for `client` with the test PKCE verifier; the response must be 200.
+    pub async fn redeem(&self, client: &TestClient, code: &str) -> serde_json::Value {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("code_verifier", VERIFIER),
+        ];
+        let response = self.token(client, &form).await;
+        assert_eq!(response.status(), 200, "the code is redeemed");
+        response.json().await.unwrap()
+    }
+
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http.post(self.url(path)).form(form).send().await.unwrap()
     }
