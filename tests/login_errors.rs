@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::backend_tests;
-use crate::common::{Backend, Browser, Options, TestApp, TestClient, auth_params, hidden, location, query};
+use crate::common::{Backend, Browser, Options, TestApp, auth_params, hidden, location, open_form, query};
 
 backend_tests!(
     bad_credentials_get_one_generic_answer_and_no_session,
@@ -19,34 +19,6 @@ backend_tests!(
 
 const FAILED: &str = "Incorrect username or password.";
 const EXPIRED: &str = "This sign-in link has expired or was already used.";
-
-/// A login form the browser was sent to.
-struct Form {
-    path: String,
-    request: String,
-    csrf: String,
-}
-
-impl Form {
-    fn with<'a>(&'a self, username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
-        vec![("request", &self.request), ("csrf", &self.csrf), ("username", username), ("password", password)]
-    }
-}
-
-/// Starts an authorization in `browser` and opens the login page it leads to.
-async fn open_form(app: &TestApp, browser: &mut Browser, client: &TestClient) -> Form {
-    let to_login = browser.authorize(app, &auth_params(client, "openid")).await;
-    assert_eq!(to_login.status(), 303);
-    let login_url = location(&to_login);
-    let page = browser.get(app, &login_url).await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    Form {
-        path: login_url.split('?').next().unwrap().to_owned(),
-        request: hidden(&html, "request"),
-        csrf: hidden(&html, "csrf"),
-    }
-}
 
 fn session_cookies(browser: &Browser) -> Vec<&String> {
     browser.set_cookies.iter().filter(|c| c.starts_with("gatehouse_session=")).collect()

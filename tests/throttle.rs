@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::backend_tests;
-use crate::common::{Backend, Browser, Options, TestApp, TestClient, auth_params, hidden, location};
+use crate::common::{Backend, Browser, Form, Options, TestApp, open_form};
 
 backend_tests!(
     an_account_is_slowed_after_five_failures_then_recovers,
@@ -14,27 +14,8 @@ backend_tests!(
     a_burst_of_parallel_guesses_is_throttled_too,
 );
 
-/// A login form opened in `browser`: where it posts and its hidden fields.
-struct Form {
-    path: String,
-    request: String,
-    csrf: String,
-}
-
-async fn open_form(app: &TestApp, browser: &mut Browser, client: &TestClient) -> Form {
-    let to_login = browser.authorize(app, &auth_params(client, "openid")).await;
-    let login_url = location(&to_login);
-    let html = browser.get(app, &login_url).await.text().await.unwrap();
-    Form {
-        path: login_url.split('?').next().unwrap().to_owned(),
-        request: hidden(&html, "request"),
-        csrf: hidden(&html, "csrf"),
-    }
-}
-
 async fn submit(app: &TestApp, browser: &mut Browser, form: &Form, user: &str, pw: &str) -> reqwest::Response {
-    let fields = [("request", form.request.as_str()), ("csrf", &form.csrf), ("username", user), ("password", pw)];
-    browser.post(app, &form.path, &fields).await
+    browser.post(app, &form.path, &form.with(user, pw)).await
 }
 
 async fn an_account_is_slowed_after_five_failures_then_recovers(backend: Backend) {

@@ -548,3 +548,31 @@ pub fn jwt_header(jwt: &str) -> serde_json::Value {
     let header = jwt.split('.').next().unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
 }
+
+/// A login form the browser was sent to.
+pub struct Form {
+    pub path: String,
+    pub request: String,
+    pub csrf: String,
+}
+
+impl Form {
+    pub fn with<'a>(&'a self, username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![("request", &self.request), ("csrf", &self.csrf), ("username", username), ("password", password)]
+    }
+}
+
+/// Starts an authorization in `browser` and opens the login page it leads to.
+pub async fn open_form(app: &TestApp, browser: &mut Browser, client: &TestClient) -> Form {
+    let to_login = browser.authorize(app, &auth_params(client, "openid")).await;
+    assert_eq!(to_login.status(), 303);
+    let login_url = location(&to_login);
+    let page = browser.get(app, &login_url).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    Form {
+        path: login_url.split('?').next().unwrap().to_owned(),
+        request: hidden(&html, "request"),
+        csrf: hidden(&html, "csrf"),
+    }
+}
