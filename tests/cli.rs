@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use gatehouse::store::{ClientKind, Store};
+use gatehouse::store::{ClientKind, GrantType, Store};
 
 use crate::backend_tests;
 use crate::common::{Backend, TestDb};
@@ -99,7 +99,7 @@ async fn client_add_prints_the_secret_once_and_stores_only_its_hash(backend: Bac
     assert_eq!(web.kind, ClientKind::Confidential);
     assert_eq!(web.secret_hash.as_deref(), Some(gatehouse::secret::hash(secret).as_slice()));
     assert_eq!(web.redirect_uris, ["https://app.example/cb"]);
-    assert_eq!(web.grant_types, ["authorization_code", "refresh_token"]);
+    assert_eq!(web.grant_types, [GrantType::AuthorizationCode, GrantType::RefreshToken]);
     assert_eq!(web.name, "Web");
     let spa = store.find_client("spa").await.unwrap().unwrap();
     assert_eq!(spa.kind, ClientKind::Public);

@@ -300,7 +300,7 @@ async fn the_grace_window_returns_the_same_successor(backend: Backend) {
     let sealed = stored.successor_sealed.unwrap();
     assert!(!sealed.windows(successor.len()).any(|w| w == successor.as_bytes()));
     app.clock.advance(Duration::from_secs(61));
-    app.store.sweep(app.clock.now()).await.unwrap();
+    app.store.sweep(&gatehouse::upkeep::sweep_cutoffs(app.clock.now())).await.unwrap();
     assert_eq!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().successor_sealed, None);
 
     // Inside the window, another client or a disabled user gets nothing.

@@ -135,7 +135,7 @@ async fn the_sweep_deletes_only_what_has_expired(backend: Backend) {
     store.revoke_access_token("gone", now - 1).await.unwrap();
     store.revoke_access_token("kept", now + 60).await.unwrap();
 
-    let deleted = store.sweep(now).await.unwrap();
+    let deleted = store.sweep(&gatehouse::upkeep::sweep_cutoffs(now)).await.unwrap();
 
     assert_eq!(deleted, 6);
     assert!(store.find_session(&[2], now).await.unwrap().is_some());

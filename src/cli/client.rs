@@ -103,7 +103,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
                 kind,
                 secret_hash: secret.as_deref().map(crate::secret::hash),
                 redirect_uris,
-                grant_types: grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
+                grant_types,
                 post_logout_redirect_uris,
                 audiences,
                 id_token_signed_response_alg: id_token_alg,
@@ -185,7 +185,8 @@ fn print_client(c: &Client) {
             ClientKind::Public => "none (PKCE required)",
         }
     );
-    println!("grant types:   {}", c.grant_types.join(" "));
+    let grant_types: Vec<_> = c.grant_types.iter().map(|g| g.as_str()).collect();
+    println!("grant types:   {}", grant_types.join(" "));
     println!("pkce:          {}", if c.require_pkce { "required (S256)" } else { "optional (S256)" });
     for uri in &c.redirect_uris {
         println!("redirect_uri:  {uri}");

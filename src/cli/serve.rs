@@ -28,8 +28,9 @@ pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
         );
     }
     let state = crate::start(config, store.clone(), Arc::new(SystemClock)).await?;
-    let maintenance = tokio::spawn(crate::maintain_forever(state.clone()));
-    let sweeper = tokio::spawn(crate::sweep_forever(store.clone(), state.clock.clone(), Duration::from_secs(600)));
+    let maintenance = tokio::spawn(crate::upkeep::maintain_forever(state.clone()));
+    let sweeper =
+        tokio::spawn(crate::upkeep::sweep_forever(store.clone(), state.clock.clone(), Duration::from_secs(600)));
     tracing::info!("listening on http://{}", listener.local_addr()?);
     crate::serve(state, listener, shutdown_signal()).await?;
     sweeper.abort();

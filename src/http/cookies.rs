@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use crate::config::Issuer;
 
 /// The session cookie.
-pub const SESSION: &str = "gatehouse_session";
+pub(super) const SESSION: &str = "gatehouse_session";
 /// The browser id cookie.
-pub const BROWSER: &str = "gatehouse_browser";
+pub(super) const BROWSER: &str = "gatehouse_browser";
 
 /// A cookie's value from the request.
-pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -26,7 +26,7 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value for a browser-session cookie (no `Max-Age`: it ends with the
 /// browser session, and the server-side row bounds it anyway).
-pub fn set(issuer: &Issuer, name: &str, value: &str) -> HeaderValue {
+pub(super) fn set(issuer: &Issuer, name: &str, value: &str) -> HeaderValue {
     let path = if issuer.path().is_empty() { "/" } else { issuer.path() };
     let secure = if issuer.is_https() { "; Secure" } else { "" };
     let cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax{secure}");

@@ -4,9 +4,11 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
 
-use super::{AppState, json_response};
+use super::AppState;
+use super::respond::json;
 use crate::config::Config;
 use crate::oauth::{claims, scope};
+use crate::store::GrantType;
 
 /// Provider metadata (Discovery §3). Only what gatehouse does is advertised; every
 /// URL is built from the issuer.
@@ -22,7 +24,7 @@ struct Metadata<'a> {
     scopes_supported: &'a [&'a str],
     response_types_supported: &'a [&'a str],
     response_modes_supported: &'a [&'a str],
-    grant_types_supported: &'a [&'a str],
+    grant_types_supported: Vec<&'a str>,
     subject_types_supported: &'a [&'a str],
     id_token_signing_alg_values_supported: Vec<&'a str>,
     token_endpoint_auth_methods_supported: &'a [&'a str],
@@ -50,7 +52,7 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
         scopes_supported: scope::SUPPORTED,
         response_types_supported: &["code"],
         response_modes_supported: &["query"],
-        grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
+        grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
         subject_types_supported: &["public"],
         id_token_signing_alg_values_supported: config.algorithms.iter().map(|a| a.as_str()).collect(),
         token_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post", "none"],
@@ -74,5 +76,5 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
 
 /// Serves the metadata. It changes only with the configuration, so caches may keep it an hour.
 pub(super) async fn get(State(state): State<AppState>) -> Response {
-    json_response(state.discovery.to_vec(), "public, max-age=3600")
+    json(state.discovery.to_vec(), "public, max-age=3600")
 }

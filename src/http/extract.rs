@@ -9,7 +9,12 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 
 /// The parameters of a request: the query of a GET, the form body of a POST.
-pub fn params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, String> {
+pub(super) fn params(
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Params, String> {
     if method == Method::GET {
         return Params::parse(query.unwrap_or("").as_bytes());
     }
@@ -23,7 +28,7 @@ pub fn params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &
 
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded
 /// before base64). `None` without an `Authorization: Basic` header.
-pub fn basic_auth(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+pub(super) fn basic_auth(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| malformed())?;
     let Some((scheme, encoded)) = value.split_once(' ') else { return Err(malformed()) };
@@ -45,7 +50,7 @@ fn malformed() -> OAuthError {
 }
 
 /// Where the access token came from (RFC 6750 §2).
-pub enum Bearer {
+pub(super) enum Bearer {
     /// No token at all.
     Missing,
     /// A token from the header or the form body.
@@ -56,7 +61,7 @@ pub enum Bearer {
 
 /// The Bearer token of a request: `Authorization: Bearer` (§2.1) or, for a form POST,
 /// `access_token` in the body (§2.2); never both (§2).
-pub fn bearer(headers: &HeaderMap, form: Option<&Params>) -> Bearer {
+pub(super) fn bearer(headers: &HeaderMap, form: Option<&Params>) -> Bearer {
     let from_header = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
         None => None,
         Some(Ok(v)) => match v.split_once(' ') {

@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::response::Response;
 
-use super::{AppState, json_response};
+use super::AppState;
+use super::respond::json;
 
 /// Serves the keys published now. `max-age` is the JWKS cache lifetime that key
 /// rotation waits for before a new key signs.
@@ -12,5 +13,5 @@ pub(super) async fn get(State(state): State<AppState>) -> Response {
     let now = state.clock.now();
     let jwks = state.keys.current().jwks(now, config.key_timing().retention());
     let body = serde_json::to_vec(&jwks).unwrap_or_default();
-    json_response(body, &format!("public, max-age={}", config.jwks_max_age))
+    json(body, &format!("public, max-age={}", config.jwks_max_age))
 }

@@ -1,15 +1,16 @@
 //! The HTTP edge: routing, extraction and responses. No SQL and no protocol rules
-//! here; handlers call into the protocol and store layers and map the result.
+//! here: each handler extracts what the request carries, calls one protocol entry
+//! point with a [`Context`], and renders the outcome (shared responses: `respond`).
 
 mod authorize;
 mod cookies;
 mod discovery;
-mod error;
 mod extract;
 mod health;
 mod jwks;
 mod login;
 mod pages;
+mod respond;
 mod token;
 mod userinfo;
 
@@ -24,6 +25,7 @@ use axum::routing::{get, post};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keyring;
+use crate::oauth::Context;
 use crate::store::Store;
 
 /// What every handler can reach. Cheap to clone.
@@ -46,6 +48,17 @@ impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>, keys: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
         let discovery = discovery::document(&config).into();
         Self { config: Arc::new(config), store, keys, clock, discovery }
+    }
+
+    /// What protocol code needs for one request: the keys as loaded now, and now.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            store: self.store.as_ref(),
+            keys: self.keys.current(),
+            issuer: &self.config.issuer,
+            lifetimes: &self.config.lifetimes,
+            now: self.clock.now(),
+        }
     }
 }
 
@@ -102,17 +115,6 @@ async fn security_headers(mut response: Response, https: bool) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if https {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
-    }
-    response
-}
-
-/// A JSON body with a `Cache-Control` header.
-fn json_response(body: impl Into<axum::body::Body>, cache_control: &str) -> Response {
-    let mut response = Response::new(body.into());
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(value) = HeaderValue::from_str(cache_control) {
-        headers.insert(header::CACHE_CONTROL, value);
     }
     response
 }

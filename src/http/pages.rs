@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 /// The login form.
 #[derive(Template)]
 #[template(path = "login.html")]
-pub struct LoginPage<'a> {
+pub(super) struct LoginPage<'a> {
     /// Who is asking: the client's name, or its id.
     pub client_name: &'a str,
     /// Where the form posts.
@@ -25,13 +25,15 @@ pub struct LoginPage<'a> {
 /// An error shown to the user instead of a redirect.
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
-    title: &'a str,
-    message: &'a str,
+pub(super) struct ErrorPage<'a> {
+    /// The page's heading.
+    pub title: &'a str,
+    /// What went wrong, for the person reading it.
+    pub message: &'a str,
 }
 
 /// Renders a page with the headers every HTML response carries.
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => {
             let mut response = (status, Html(body)).into_response();
@@ -51,10 +53,4 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
-}
-
-/// An error page (never a redirect: the client or its redirect URI is not trusted).
-pub fn error(status: StatusCode, message: &str) -> Response {
-    let title = if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
-    render(status, &ErrorPage { title, message })
 }

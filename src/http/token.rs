@@ -3,15 +3,15 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::error::{no_store_json, token_error};
+use super::respond::{no_store_ok, token_error};
 use super::{AppState, extract};
 use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
-use crate::oauth::{revocation, token};
+use crate::oauth::{grant, revocation};
 use crate::store::Client;
 
 /// Reads the form and authenticates the client (RFC 6749 §2.3).
@@ -27,13 +27,6 @@ async fn authenticated(state: &AppState, headers: &HeaderMap, body: &Bytes) -> R
     Ok((client, params))
 }
 
-fn json_ok(body: &impl serde::Serialize, realm: &str) -> Response {
-    match serde_json::to_string(body) {
-        Ok(body) => no_store_json(StatusCode::OK, body),
-        Err(_) => token_error(&OAuthError::server_error(), realm),
-    }
-}
-
 /// Runs the grant the request names.
 pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (client, params) = match authenticated(&state, &headers, &body).await {
@@ -41,9 +34,8 @@ pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body
         Err(response) => return response,
     };
     let realm = state.config.issuer.as_str();
-    let now = state.clock.now();
-    match token::exchange(state.store.as_ref(), &state.keys.current(), &state.config, &client, &params, now).await {
-        Ok(response) => json_ok(&response, realm),
+    match grant::exchange(&state.context(), &client, &params).await {
+        Ok(response) => no_store_ok(&response, realm),
         Err(e) => token_error(&e, realm),
     }
 }
@@ -54,11 +46,9 @@ pub(super) async fn revoke(State(state): State<AppState>, headers: HeaderMap, bo
         Ok(authenticated) => authenticated,
         Err(response) => return response,
     };
-    let realm = state.config.issuer.as_str();
-    let now = state.clock.now();
-    match revocation::revoke(state.store.as_ref(), &state.keys.current(), realm, &client, &params, now).await {
-        Ok(()) => (StatusCode::OK, [(axum::http::header::CACHE_CONTROL, "no-store")]).into_response(),
-        Err(e) => token_error(&e, realm),
+    match revocation::revoke(&state.context(), &client, &params).await {
+        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response(),
+        Err(e) => token_error(&e, state.config.issuer.as_str()),
     }
 }
 
@@ -69,9 +59,8 @@ pub(super) async fn introspect(State(state): State<AppState>, headers: HeaderMap
         Err(response) => return response,
     };
     let realm = state.config.issuer.as_str();
-    let now = state.clock.now();
-    match revocation::introspect(state.store.as_ref(), &state.keys.current(), realm, &client, &params, now).await {
-        Ok(info) => json_ok(&info, realm),
+    match revocation::introspect(&state.context(), &client, &params).await {
+        Ok(info) => no_store_ok(&info, realm),
         Err(e) => token_error(&e, realm),
     }
 }

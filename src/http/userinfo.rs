@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 
-use super::error::{bearer_error, no_store_json};
+use super::respond::{bearer_error, no_store_json};
 use super::{AppState, extract};
 use crate::oauth::error::OAuthError;
 use crate::oauth::userinfo;
@@ -27,9 +27,7 @@ pub(super) async fn handle(State(state): State<AppState>, method: Method, header
         extract::Bearer::Missing => return bearer_error(None, realm),
         extract::Bearer::Invalid(e) => return bearer_error(Some(&e), realm),
     };
-    let store = state.store.as_ref();
-    let now = state.clock.now();
-    let result = match userinfo::verify_access_token(store, &state.keys.current(), realm, &token, now).await {
+    let result = match userinfo::verify_access_token(&state.context(), &token).await {
         Ok(verified) => userinfo::claims(&verified),
         Err(e) => Err(e),
     };

@@ -1,42 +1,6 @@
 //! What a client registration must satisfy.
 
-use std::fmt;
-
-/// A grant type a client may be allowed (RFC 6749 §4, §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantType {
-    /// RFC 6749 §4.1
-    AuthorizationCode,
-    /// RFC 6749 §6
-    RefreshToken,
-    /// RFC 6749 §4.4
-    ClientCredentials,
-}
-
-impl GrantType {
-    /// Every grant type gatehouse knows.
-    pub const ALL: [GrantType; 3] = [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials];
-
-    /// The `grant_type` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthorizationCode => "authorization_code",
-            Self::RefreshToken => "refresh_token",
-            Self::ClientCredentials => "client_credentials",
-        }
-    }
-
-    /// Parses a `grant_type` value.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.as_str() == s)
-    }
-}
-
-impl fmt::Display for GrantType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::store::GrantType;
 
 /// Checks a client id: 1 to 128 characters from `A-Z a-z 0-9 . _ ~ -`, so that it
 /// needs no escaping in URLs, forms or HTTP Basic credentials.

@@ -120,6 +120,22 @@ impl OAuthError {
     }
 }
 
+impl From<crate::store::StoreError> for OAuthError {
+    /// A store failure is the server's: logged here, once, and answered `server_error`.
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        Self::server_error()
+    }
+}
+
+impl From<crate::keys::KeyError> for OAuthError {
+    /// A signing failure is the server's: logged here, once, and answered `server_error`.
+    fn from(e: crate::keys::KeyError) -> Self {
+        tracing::error!(error = %e, "cannot sign tokens");
+        Self::server_error()
+    }
+}
+
 impl std::fmt::Display for OAuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.description)

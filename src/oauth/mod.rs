@@ -1,19 +1,55 @@
-//! Protocol rules, free of HTTP and SQL: each rule is a small function that
-//! returns a checked value or says what is wrong.
+//! Protocol rules, free of HTTP and SQL: each rule is a small function that returns a
+//! checked value or says what is wrong. Handlers call one entry point per endpoint
+//! with a [`Context`]: `authorize::authorize`, `login::{show, finish}`,
+//! `grant::exchange`, `revocation::{revoke, introspect}`, `userinfo::claims`.
 
 pub mod authorize;
 pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod error;
+pub mod grant;
 pub mod jwt;
+pub mod login;
 pub mod params;
 pub mod pkce;
-pub mod refresh;
+pub mod request;
+pub mod response;
 pub mod revocation;
 pub mod scope;
 pub mod session;
 pub mod throttle;
-pub mod token;
 pub mod tokens;
 pub mod userinfo;
+
+use crate::clock::UnixTime;
+use crate::config::{Issuer, Lifetimes};
+use crate::keys::KeySet;
+use crate::store::{Store, StoreError, User};
+
+/// What protocol code needs of the running provider to answer one request.
+#[derive(Clone)]
+pub struct Context<'a> {
+    /// The store.
+    pub store: &'a dyn Store,
+    /// The signing keys, as loaded when the request began.
+    pub keys: KeySet,
+    /// The issuer, from which every published URL is built.
+    pub issuer: &'a Issuer,
+    /// How long codes, tokens and sessions live.
+    pub lifetimes: &'a Lifetimes,
+    /// The time of the request.
+    pub now: UnixTime,
+}
+
+/// The user with subject `id`, if they may still use what was granted to them: they
+/// exist and are not disabled. Sessions, codes, refresh tokens and access tokens of a
+/// removed or disabled user all end by this one rule.
+pub async fn active_user(store: &dyn Store, id: &str) -> Result<Option<User>, StoreError> {
+    Ok(store.find_user(id).await?.filter(is_active))
+}
+
+/// Whether a user may log in and use what was granted to them.
+pub fn is_active(user: &User) -> bool {
+    !user.disabled
+}

@@ -2,44 +2,35 @@
 
 use serde_json::{Map, Value, json};
 
-use super::error::OAuthError;
+use super::Context;
+use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
-use super::token::store_failed;
 use super::tokens::ACCESS_TOKEN_TYP;
 use super::userinfo::verify_access_token;
-use crate::clock::UnixTime;
-use crate::keys::KeySet;
 use crate::secret;
-use crate::store::{Client, ClientKind, RefreshRow, Store};
+use crate::store::{Client, ClientKind, RefreshRow};
 
 /// RFC 7009 §2.1: revokes the client's own token. A refresh token revokes its whole
 /// family; an access token is revoked until it expires. Unknown, foreign and already
 /// revoked tokens change nothing and still succeed (§2.2), so the answer reveals nothing.
-pub async fn revoke(
-    store: &dyn Store,
-    keys: &KeySet,
-    issuer: &str,
-    client: &Client,
-    params: &Params,
-    now: UnixTime,
-) -> Result<(), OAuthError> {
+pub async fn revoke(ctx: &Context<'_>, client: &Client, params: &Params) -> Result<(), OAuthError> {
     let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    if let Some(row) = store.find_refresh_token(&secret::hash(token)).await.map_err(store_failed)? {
-        let grant = store.find_grant(&row.grant_id).await.map_err(store_failed)?;
+    if let Some(row) = ctx.store.find_refresh_token(&secret::hash(token)).await? {
+        let grant = ctx.store.find_grant(&row.grant_id).await?;
         if grant.is_some_and(|g| g.client_id == client.id) {
-            store.revoke_grant(&row.grant_id, now).await.map_err(store_failed)?;
+            ctx.store.revoke_grant(&row.grant_id, ctx.now).await?;
         }
         return Ok(());
     }
     // An access token: ours, by signature, even if expired.
-    if let Ok(claims) = super::jwt::verify(keys, token, ACCESS_TOKEN_TYP, issuer) {
+    if let Ok(claims) = super::jwt::verify(&ctx.keys, token, ACCESS_TOKEN_TYP, ctx.issuer.as_str()) {
         let own = claims.get("client_id").and_then(Value::as_str) == Some(client.id.as_str());
         let jti = claims.get("jti").and_then(Value::as_str);
         let exp = claims.get("exp").and_then(Value::as_i64);
         if let (true, Some(jti), Some(exp)) = (own, jti, exp)
-            && exp > now
+            && exp > ctx.now
         {
-            store.revoke_access_token(jti, exp).await.map_err(store_failed)?;
+            ctx.store.revoke_access_token(jti, exp).await?;
         }
     }
     Ok(())
@@ -49,23 +40,16 @@ pub async fn revoke(
 /// Access tokens are answered to any confidential client (resource servers introspect
 /// tokens issued to others); refresh tokens only to the client they belong to.
 /// Expired, revoked, spent, foreign, malformed and unknown tokens are all simply inactive.
-pub async fn introspect(
-    store: &dyn Store,
-    keys: &KeySet,
-    issuer: &str,
-    client: &Client,
-    params: &Params,
-    now: UnixTime,
-) -> Result<Value, OAuthError> {
+pub async fn introspect(ctx: &Context<'_>, client: &Client, params: &Params) -> Result<Value, OAuthError> {
     if client.kind != ClientKind::Confidential {
         return Err(OAuthError::invalid_client("only confidential clients may introspect tokens"));
     }
     let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let inactive = json!({"active": false});
-    if let Some(row) = store.find_refresh_token(&secret::hash(token)).await.map_err(store_failed)? {
-        return Ok(refresh_token_info(store, issuer, client, &row, now).await?.unwrap_or(inactive));
+    if let Some(row) = ctx.store.find_refresh_token(&secret::hash(token)).await? {
+        return Ok(refresh_token_info(ctx, client, &row).await?.unwrap_or(inactive));
     }
-    match verify_access_token(store, keys, issuer, token, now).await {
+    match verify_access_token(ctx, token).await {
         Ok(verified) => {
             let mut info: Map<String, Value> = verified.claims;
             info.remove("grant_id");
@@ -73,27 +57,21 @@ pub async fn introspect(
             info.insert("token_type".into(), Value::from("Bearer"));
             Ok(Value::Object(info))
         }
-        Err(e) if e.code == super::error::ErrorCode::ServerError => Err(e),
+        Err(e) if e.code == ErrorCode::ServerError => Err(e),
         Err(_) => Ok(inactive),
     }
 }
 
-async fn refresh_token_info(
-    store: &dyn Store,
-    issuer: &str,
-    client: &Client,
-    row: &RefreshRow,
-    now: UnixTime,
-) -> Result<Option<Value>, OAuthError> {
-    if row.spent_at.is_some() || now >= row.expires_at {
+async fn refresh_token_info(ctx: &Context<'_>, client: &Client, row: &RefreshRow) -> Result<Option<Value>, OAuthError> {
+    if row.spent_at.is_some() || ctx.now >= row.expires_at {
         return Ok(None);
     }
-    let Some(grant) = store.find_grant(&row.grant_id).await.map_err(store_failed)? else { return Ok(None) };
-    if grant.client_id != client.id || !grant.is_live(now) {
+    let Some(grant) = ctx.store.find_grant(&row.grant_id).await? else { return Ok(None) };
+    if grant.client_id != client.id || !grant.is_live(ctx.now) {
         return Ok(None);
     }
     let user_id = grant.user_id.clone().unwrap_or_default();
-    let active = store.find_user(&user_id).await.map_err(store_failed)?.is_some_and(|u| !u.disabled);
+    let active = super::active_user(ctx.store, &user_id).await?.is_some();
     Ok(active.then(|| {
         json!({
             "active": true,
@@ -101,7 +79,7 @@ async fn refresh_token_info(
             "scope": grant.scope,
             "client_id": grant.client_id,
             "sub": user_id,
-            "iss": issuer,
+            "iss": ctx.issuer.as_str(),
             "iat": row.created_at,
             "exp": row.expires_at,
         })

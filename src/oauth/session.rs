@@ -1,4 +1,5 @@
-//! Browser sessions and the login step between `/authorize` and the code.
+//! Browser sessions: the cookie that remembers a login, the login form's CSRF token,
+//! and checking a password.
 
 use aws_lc_rs::digest;
 
@@ -6,14 +7,11 @@ use crate::clock::UnixTime;
 use crate::secret;
 use crate::store::{SessionRow, Store, StoreError, User};
 
-/// How long a pending authorization request waits for the user to log in.
-pub const PENDING_LIFETIME: i64 = 15 * 60;
-
 /// The session of a session cookie, if it is live and its user may still log in.
 pub async fn current(store: &dyn Store, cookie: Option<&str>, now: UnixTime) -> Result<Option<SessionRow>, StoreError> {
     let Some(cookie) = cookie else { return Ok(None) };
     let Some(session) = store.find_session(&secret::hash(cookie), now).await? else { return Ok(None) };
-    let active = store.find_user(&session.user_id).await?.is_some_and(|u| !u.disabled);
+    let active = super::active_user(store, &session.user_id).await?.is_some();
     Ok(active.then_some(session))
 }
 
@@ -61,7 +59,7 @@ pub async fn check_password(store: &dyn Store, username: &str, password: &str) -
     let user = store.find_user_by_username(username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = crate::password::verify(password.to_owned(), hash).await;
-    Ok(user.filter(|u| matches && !u.disabled))
+    Ok(user.filter(|u| matches && super::is_active(u)))
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::Context;
 use super::claims::{RequestedClaims, release};
 use super::scope::Scope;
 use crate::clock::UnixTime;
-use crate::config::Config;
-use crate::keys::{Alg, DEFAULT_ALG, KeyError, KeySet};
+use crate::keys::{Alg, DEFAULT_ALG, KeyError};
 use crate::store::{Client, GrantRow, User};
 
 /// The JWS `typ` of access tokens (RFC 9068 §2.1).
@@ -33,48 +33,38 @@ struct AccessClaims<'a> {
 
 /// Signs an access token for a grant. Its audience is the issuer (whose userinfo is
 /// the resource) plus the client's registered API audiences.
-pub fn access_token(
-    keys: &KeySet,
-    config: &Config,
-    grant: &GrantRow,
-    client: &Client,
-    scope: &Scope,
-    now: UnixTime,
-) -> Result<String, KeyError> {
-    let issuer = config.issuer.as_str();
+pub fn access_token(ctx: &Context<'_>, grant: &GrantRow, client: &Client, scope: &Scope) -> Result<String, KeyError> {
+    let issuer = ctx.issuer.as_str();
     let claims = AccessClaims {
         iss: issuer,
         // Client credentials: the client is the subject (RFC 9068 §2.2).
         sub: grant.user_id.as_deref().unwrap_or(&client.id),
         aud: std::iter::once(issuer).chain(client.audiences.iter().map(String::as_str)).collect(),
-        exp: now + config.lifetimes.access_token,
-        iat: now,
+        exp: ctx.now + ctx.lifetimes.access_token,
+        iat: ctx.now,
         jti: uuid::Uuid::new_v4().to_string(),
         client_id: &client.id,
         scope: &scope.to_string(),
         auth_time: grant.auth_time,
         grant_id: &grant.id,
     };
-    keys.active(DEFAULT_ALG, now)?.sign(ACCESS_TOKEN_TYP, &claims)
+    ctx.keys.active(DEFAULT_ALG, ctx.now)?.sign(ACCESS_TOKEN_TYP, &claims)
 }
 
-/// Signs an ID token (OIDC Core §2, §3.1.3.6). Scope claims go to userinfo, not here,
-/// because an access token is issued (§5.4); only claims asked for by name in the
-/// `claims` parameter are added.
-#[allow(clippy::too_many_arguments)]
+/// Signs an ID token (OIDC Core §2, §3.1.3.6) for `user`. Scope claims go to
+/// userinfo, not here, because an access token is issued (§5.4); only claims asked
+/// for by name in the `claims` parameter are added.
 pub fn id_token(
-    keys: &KeySet,
-    config: &Config,
+    ctx: &Context<'_>,
     grant: &GrantRow,
     client: &Client,
     user: &User,
     nonce: Option<&str>,
     access_token: &str,
-    now: UnixTime,
 ) -> Result<String, KeyError> {
     // The client's registered algorithm (id_token_signed_response_alg), or the default.
     let alg = client.id_token_signed_response_alg.as_deref().and_then(Alg::parse).unwrap_or(DEFAULT_ALG);
-    let key = keys.active(alg, now)?;
+    let key = ctx.keys.active(alg, ctx.now)?;
     let requested: RequestedClaims =
         grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
     let mut claims: Map<String, Value> =
@@ -82,12 +72,12 @@ pub fn id_token(
     let mut set = |name: &str, value: Value| {
         claims.insert(name.to_owned(), value);
     };
-    set("iss", config.issuer.as_str().into());
+    set("iss", ctx.issuer.as_str().into());
     set("sub", user.id.as_str().into());
     set("aud", client.id.as_str().into());
     set("azp", client.id.as_str().into());
-    set("exp", (now + config.lifetimes.id_token).into());
-    set("iat", now.into());
+    set("exp", (ctx.now + ctx.lifetimes.id_token).into());
+    set("iat", ctx.now.into());
     if let Some(auth_time) = grant.auth_time {
         set("auth_time", auth_time.into());
     }

@@ -3,13 +3,12 @@
 
 use serde_json::{Map, Value};
 
+use super::Context;
 use super::claims::{RequestedClaims, release};
 use super::error::OAuthError;
 use super::scope::Scope;
 use super::tokens::ACCESS_TOKEN_TYP;
-use crate::clock::UnixTime;
-use crate::keys::KeySet;
-use crate::store::{GrantRow, Store};
+use crate::store::{GrantRow, User};
 
 /// A verified access token's claims and its live grant.
 #[derive(Debug)]
@@ -19,20 +18,15 @@ pub struct AccessToken {
     /// The grant it belongs to, live at the time of the check.
     pub grant: GrantRow,
     /// The grant's user, enabled at the time of the check; `None` for client credentials.
-    pub user: Option<crate::store::User>,
+    pub user: Option<User>,
 }
 
 /// Verifies an access token: our signature and `typ`, our issuer, not expired by
 /// gatehouse's clock, meant for us, and its grant still live.
-pub async fn verify_access_token(
-    store: &dyn Store,
-    keys: &KeySet,
-    issuer: &str,
-    token: &str,
-    now: UnixTime,
-) -> Result<AccessToken, OAuthError> {
+pub async fn verify_access_token(ctx: &Context<'_>, token: &str) -> Result<AccessToken, OAuthError> {
+    let (issuer, now) = (ctx.issuer.as_str(), ctx.now);
     let invalid = || OAuthError::invalid_token("the access token is invalid");
-    let claims = super::jwt::verify(keys, token, ACCESS_TOKEN_TYP, issuer).map_err(|_| invalid())?;
+    let claims = super::jwt::verify(&ctx.keys, token, ACCESS_TOKEN_TYP, issuer).map_err(|_| invalid())?;
     let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(invalid)?;
     if now >= exp {
         return Err(OAuthError::invalid_token("the access token has expired"));
@@ -47,27 +41,20 @@ pub async fn verify_access_token(
     }
     let grant_id = claims.get("grant_id").and_then(Value::as_str).ok_or_else(invalid)?;
     let jti = claims.get("jti").and_then(Value::as_str).ok_or_else(invalid)?;
-    let store_failed = |e| {
-        tracing::error!(error = %e, "store failure verifying an access token");
-        OAuthError::server_error()
-    };
-    if store.is_access_token_revoked(jti).await.map_err(store_failed)? {
+    if ctx.store.is_access_token_revoked(jti).await? {
         return Err(OAuthError::invalid_token("the access token has been revoked"));
     }
-    let grant = store
+    let grant = ctx
+        .store
         .find_grant(grant_id)
-        .await
-        .map_err(store_failed)?
+        .await?
         .filter(|g| g.is_live(now))
         .ok_or_else(|| OAuthError::invalid_token("the access token has been revoked"))?;
     // A user's tokens end when the user is disabled or removed (client credentials have none).
     let user = match &grant.user_id {
         Some(user_id) => Some(
-            store
-                .find_user(user_id)
-                .await
-                .map_err(store_failed)?
-                .filter(|u| !u.disabled)
+            super::active_user(ctx.store, user_id)
+                .await?
                 .ok_or_else(|| OAuthError::invalid_token("the user no longer exists or is disabled"))?,
         ),
         None => None,

@@ -1,4 +1,4 @@
-//! The SQLite backend: the embedded default, one file in WAL mode.
+//! The SQLite engine: the embedded default, one file in WAL mode.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -6,14 +6,29 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use super::sql::{
-    CLIENT_COLUMNS, CODE_COLUMNS, ClientRecord, GRANT_COLUMNS, KEY_COLUMNS, UserRecord, db_err, insert_grant,
-    insert_key, insert_refresh, json_list, sql_store,
-};
-use super::{
-    Backend, Client, CodeRow, GrantRow, KeyRow, PendingRequestRow, RefreshRow, SessionRow, StoreError, StoreResult,
-    ThrottleRow, User,
-};
+use super::{StoreError, StoreResult};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Opens (creating if missing) the file a `sqlite:` URL names and migrates it.
+pub(super) async fn open(url: &str) -> StoreResult<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    create_private(options.get_filename())?;
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    // SQLite has no migration lock: when two processes migrate a new file at once,
+    // the second fails on tables the first created. Its retry finds them applied.
+    if MIGRATOR.run(&pool).await.is_err() {
+        MIGRATOR.run(&pool).await?;
+    }
+    Ok(pool)
+}
 
 /// Creates the database file readable by its owner only, before SQLite creates it
 /// with the default mode: it holds the private signing keys. SQLite gives the `-wal`
@@ -30,42 +45,8 @@ fn create_private(path: &std::path::Path) -> StoreResult<()> {
     }
 }
 
-/// A store in a SQLite file.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+/// A transaction that holds the write lock from its first statement, so that a
+/// read followed by a write cannot fail with "database is locked" halfway.
+pub(super) async fn begin_serialized(pool: &SqlitePool) -> StoreResult<Transaction<'static, Sqlite>> {
+    Ok(pool.begin_with("begin immediate").await?)
 }
-
-impl SqliteStore {
-    const BACKEND: Backend = Backend::Sqlite;
-    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-
-    /// Opens (creating if missing) the file a `sqlite:` URL names and migrates it.
-    pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url).map_err(db_err)?;
-        create_private(options.get_filename())?;
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL is durable across application crashes in WAL mode and much faster than FULL.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
-        let store = Self { pool };
-        // SQLite has no migration lock: when two processes migrate a new file at once,
-        // the second fails on tables the first created. Its retry finds them applied.
-        if Self::MIGRATOR.run(&store.pool).await.is_err() {
-            Self::MIGRATOR.run(&store.pool).await?;
-        }
-        Ok(store)
-    }
-
-    /// A transaction that holds the write lock from its first statement, so that a
-    /// read followed by a write cannot fail with "database is locked" halfway.
-    async fn begin_serialized(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("begin immediate").await.map_err(db_err)
-    }
-}
-
-sql_store!(SqliteStore);

@@ -237,7 +237,7 @@ impl TestApp {
 
     /// One round of the upkeep the server runs on a timer: reload keys, rotate if due.
     pub async fn maintain(&self) {
-        gatehouse::maintain(&self.state).await.unwrap();
+        gatehouse::upkeep::maintain(&self.state).await.unwrap();
     }
 
     /// Rotates `alg` now, as `gatehouse keys rotate` does.
@@ -337,7 +337,7 @@ impl TestApp {
                 kind: if spec.public { ClientKind::Public } else { ClientKind::Confidential },
                 secret_hash: secret.as_deref().map(gatehouse::secret::hash),
                 redirect_uris: spec.redirect_uris.clone(),
-                grant_types: spec.grant_types.iter().map(|g| g.to_string()).collect(),
+                grant_types: spec.grant_types.iter().map(|g| gatehouse::store::GrantType::parse(g).unwrap()).collect(),
                 post_logout_redirect_uris: vec![],
                 audiences: spec.audiences,
                 id_token_signed_response_alg: None,

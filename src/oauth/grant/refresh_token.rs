@@ -10,25 +10,19 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
-use super::error::OAuthError;
-use super::params::Params;
-use super::scope::Scope;
-use super::token::{TokenResponse, issue, store_failed};
-use crate::clock::UnixTime;
-use crate::config::Config;
-use crate::keys::KeySet;
+use super::{Context, OAuthError, Params, Scope, TokenResponse, Tokens, grant_user, respond};
 use crate::secret;
-use crate::store::{Client, GrantRow, RefreshRow, Store};
+use crate::store::{Client, GrantRow, RefreshRow, User};
 
 /// A new refresh token of `grant`'s family: its value and its row. It expires after the
 /// idle lifetime, and never after the family does.
-pub(super) fn new_token(grant: &GrantRow, config: &Config, now: UnixTime) -> (String, RefreshRow) {
+pub(super) fn new_token(ctx: &Context<'_>, grant: &GrantRow) -> (String, RefreshRow) {
     let token = secret::random_token();
     let row = RefreshRow {
         token_hash: secret::hash(&token),
         grant_id: grant.id.clone(),
-        created_at: now,
-        expires_at: (now + config.lifetimes.refresh_idle).min(grant.expires_at),
+        created_at: ctx.now,
+        expires_at: (ctx.now + ctx.lifetimes.refresh_idle).min(grant.expires_at),
         spent_at: None,
         successor_sealed: None,
     };
@@ -36,44 +30,48 @@ pub(super) fn new_token(grant: &GrantRow, config: &Config, now: UnixTime) -> (St
 }
 
 /// `grant_type=refresh_token` for an authenticated client.
-pub(super) async fn refresh(
-    store: &dyn Store,
-    keys: &KeySet,
-    config: &Config,
-    client: &Client,
-    params: &Params,
-    now: UnixTime,
-) -> Result<TokenResponse, OAuthError> {
+pub(super) async fn refresh(ctx: &Context<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
     let presented =
         params.get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid");
     let hash = secret::hash(presented);
-    let row = store.find_refresh_token(&hash).await.map_err(store_failed)?.ok_or_else(invalid)?;
-    let grant = store.find_grant(&row.grant_id).await.map_err(store_failed)?.ok_or_else(invalid)?;
+    let row = ctx.store.find_refresh_token(&hash).await?.ok_or_else(invalid)?;
+    let grant = ctx.store.find_grant(&row.grant_id).await?.ok_or_else(invalid)?;
     // The client authenticated fine; the token is simply not its own (RFC 6749 §6).
     if grant.client_id != client.id {
         return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
     }
-    if !grant.is_live(now) {
+    if !grant.is_live(ctx.now) {
         return Err(OAuthError::invalid_grant("the refresh token has been revoked or has expired"));
     }
+    let spent = Spent { client, grant: &grant, presented, params };
     if row.spent_at.is_some() {
-        return reused(store, keys, config, client, &grant, &row, presented, params, now).await;
+        return reused(ctx, spent, &row).await;
     }
     let scope = narrowed_scope(&grant, params)?;
-    if now >= row.expires_at {
+    if ctx.now >= row.expires_at {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
-    let user = active_user(store, &grant).await?;
+    let user = family_user(ctx, &grant).await?;
 
-    let (successor, successor_row) = new_token(&grant, config, now);
-    let sealed = (config.lifetimes.refresh_reuse_grace > 0).then(|| seal(presented, &grant.id, &successor));
-    if !store.rotate_refresh_token(&hash, &successor_row, sealed.as_deref(), now).await.map_err(store_failed)? {
+    let (successor, successor_row) = new_token(ctx, &grant);
+    let sealed = (ctx.lifetimes.refresh_reuse_grace > 0).then(|| seal(presented, &grant.id, &successor));
+    if !ctx.store.rotate_refresh_token(&hash, &successor_row, sealed.as_deref(), ctx.now).await? {
         // A concurrent refresh spent it first: this one is a reuse.
-        let row = store.find_refresh_token(&hash).await.map_err(store_failed)?.ok_or_else(invalid)?;
-        return reused(store, keys, config, client, &grant, &row, presented, params, now).await;
+        let row = ctx.store.find_refresh_token(&hash).await?.ok_or_else(invalid)?;
+        return reused(ctx, spent, &row).await;
     }
-    issue(keys, config, &grant, client, Some(&user), &scope, None, Some(successor), now)
+    let (user, scope) = (Some(&user), &scope);
+    respond(ctx, Tokens { grant: &grant, client, user, scope, nonce: None, refresh_token: Some(successor) })
+}
+
+/// A refresh request whose token turned out to be spent.
+#[derive(Clone, Copy)]
+struct Spent<'a> {
+    client: &'a Client,
+    grant: &'a GrantRow,
+    presented: &'a str,
+    params: &'a Params,
 }
 
 /// RFC 6749 §6: `scope` on refresh may narrow the access token's scope, never widen it.
@@ -93,48 +91,31 @@ fn narrowed_scope(grant: &GrantRow, params: &Params) -> Result<Scope, OAuthError
     Ok(Scope::from_stored(&wanted.join(" ")))
 }
 
-/// The grant's user, if they may still use it: a disabled user's families stop refreshing.
-async fn active_user(store: &dyn Store, grant: &GrantRow) -> Result<crate::store::User, OAuthError> {
-    let user_id = grant.user_id.as_deref().unwrap_or_default();
-    store
-        .find_user(user_id)
-        .await
-        .map_err(store_failed)?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| OAuthError::invalid_grant("the user can no longer log in"))
+/// The family's user, if they may still use it: a disabled user's families stop refreshing.
+async fn family_user(ctx: &Context<'_>, grant: &GrantRow) -> Result<User, OAuthError> {
+    grant_user(ctx, grant.user_id.as_deref().unwrap_or_default()).await
 }
 
 /// A spent token presented again. Inside the grace window, and only for the token
 /// whose successor is still the family's live head, the successor is returned again
 /// (with new access and ID tokens). Otherwise it is theft or a stale copy: the family
 /// is revoked.
-#[allow(clippy::too_many_arguments)]
-async fn reused(
-    store: &dyn Store,
-    keys: &KeySet,
-    config: &Config,
-    client: &Client,
-    grant: &GrantRow,
-    row: &RefreshRow,
-    presented: &str,
-    params: &Params,
-    now: UnixTime,
-) -> Result<TokenResponse, OAuthError> {
-    let grace = config.lifetimes.refresh_reuse_grace;
-    let in_window = row.spent_at.is_some_and(|spent| grace > 0 && now - spent <= grace);
+async fn reused(ctx: &Context<'_>, spent: Spent<'_>, row: &RefreshRow) -> Result<TokenResponse, OAuthError> {
+    let Spent { client, grant, presented, params } = spent;
+    let grace = ctx.lifetimes.refresh_reuse_grace;
+    let in_window = row.spent_at.is_some_and(|spent| grace > 0 && ctx.now - spent <= grace);
     let successor = row.successor_sealed.as_deref().and_then(|sealed| open(presented, &grant.id, sealed));
     if let (true, Some(successor)) = (in_window, successor) {
-        let head = store.find_refresh_token(&secret::hash(&successor)).await.map_err(store_failed)?;
-        if head.is_some_and(|h| h.spent_at.is_none() && now < h.expires_at) {
-            let user = active_user(store, grant).await?;
+        let head = ctx.store.find_refresh_token(&secret::hash(&successor)).await?;
+        if head.is_some_and(|h| h.spent_at.is_none() && ctx.now < h.expires_at) {
+            let user = family_user(ctx, grant).await?;
             let scope = narrowed_scope(grant, params)?;
-            return issue(keys, config, grant, client, Some(&user), &scope, None, Some(successor), now);
+            let (user, scope) = (Some(&user), &scope);
+            return respond(ctx, Tokens { grant, client, user, scope, nonce: None, refresh_token: Some(successor) });
         }
     }
-    match store.revoke_grant(&grant.id, now).await {
-        Ok(true) => tracing::warn!(grant = %grant.id, client = %client.id, "refresh token reused: family revoked"),
-        Ok(false) => {}
-        Err(e) => return Err(store_failed(e)),
+    if ctx.store.revoke_grant(&grant.id, ctx.now).await? {
+        tracing::warn!(grant = %grant.id, client = %client.id, "refresh token reused: family revoked");
     }
     Err(OAuthError::invalid_grant("the refresh token was already used; its family has been revoked"))
 }

@@ -1,9 +1,44 @@
-//! Protocol errors as HTTP responses (RFC 6749 §5.2, RFC 6750 §3).
+//! The responses handlers share: redirects, JSON, error pages, and protocol errors
+//! (RFC 6749 §5.2, RFC 6750 §3).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::pages;
 use crate::oauth::error::{ErrorCode, OAuthError};
+
+/// A 303 redirect: the browser follows it with a GET whatever the request's method.
+pub(super) fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An error page for the person at the browser (never a redirect: the client or its
+/// redirect URI may not be trusted).
+pub(super) fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
+    pages::render(status, &pages::ErrorPage { title, message })
+}
+
+/// The page for a failure on the server's side (already logged where it happened).
+pub(super) fn server_error_page() -> Response {
+    error_page(StatusCode::INTERNAL_SERVER_ERROR, "The server could not handle the request. Please try again.")
+}
+
+/// A JSON body with a `Cache-Control` header.
+pub(super) fn json(body: impl Into<axum::body::Body>, cache_control: &str) -> Response {
+    let mut response = Response::new(body.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(value) = HeaderValue::from_str(cache_control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
 
 /// The JSON error body `{error, error_description}`.
 fn body(error: &OAuthError) -> String {
@@ -11,7 +46,7 @@ fn body(error: &OAuthError) -> String {
 }
 
 /// A JSON response that no cache keeps (token responses and errors alike).
-pub fn no_store_json(status: StatusCode, body: String) -> Response {
+pub(super) fn no_store_json(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -22,7 +57,7 @@ pub fn no_store_json(status: StatusCode, body: String) -> Response {
 
 /// A token-endpoint error: 400, 401 with a Basic challenge for `invalid_client`
 /// (RFC 6749 §5.2), 500 for `server_error`.
-pub fn token_error(error: &OAuthError, realm: &str) -> Response {
+pub(super) fn token_error(error: &OAuthError, realm: &str) -> Response {
     let status = match error.code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -39,7 +74,7 @@ pub fn token_error(error: &OAuthError, realm: &str) -> Response {
 
 /// A protected-resource error (RFC 6750 §3): the challenge carries the error; without
 /// any token the challenge names only the realm (§3.1).
-pub fn bearer_error(error: Option<&OAuthError>, realm: &str) -> Response {
+pub(super) fn bearer_error(error: Option<&OAuthError>, realm: &str) -> Response {
     let Some(error) = error else {
         let mut response = no_store_json(StatusCode::UNAUTHORIZED, String::new());
         if let Ok(challenge) = HeaderValue::from_str(&format!("Bearer realm=\"{realm}\"")) {
@@ -65,4 +100,12 @@ pub fn bearer_error(error: Option<&OAuthError>, realm: &str) -> Response {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     }
     response
+}
+
+/// A JSON success body that no cache keeps.
+pub(super) fn no_store_ok(body: &impl serde::Serialize, realm: &str) -> Response {
+    match serde_json::to_string(body) {
+        Ok(body) => no_store_json(StatusCode::OK, body),
+        Err(_) => token_error(&OAuthError::server_error(), realm),
+    }
 }

@@ -1,0 +1,147 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2): a valid
+//! request either gets a code at once, for the browser's session, or waits for the
+//! user to log in.
+//!
+//! Until the client and its redirect URI are verified, errors are shown on a page and
+//! never redirected (no open redirector); after that, they go back to the client.
+
+mod validate;
+
+use super::error::OAuthError;
+use super::login::{self, Begun, Browser};
+use super::params::Params;
+use super::request::AuthorizationRequest;
+use super::response::{ErrorRedirect, issue_code};
+use super::{Context, session};
+use crate::clock::UnixTime;
+use crate::store::{SessionRow, StoreError};
+
+/// An error at the authorization endpoint, and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: shown to the user, never redirected.
+    Page(String),
+    /// Sent back to the verified redirect URI.
+    Redirect(ErrorRedirect),
+    /// The store failed.
+    Server,
+}
+
+impl From<StoreError> for AuthorizeError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure at the authorization endpoint");
+        Self::Server
+    }
+}
+
+/// What the authorization endpoint answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// An error page, never a redirect: the client or redirect URI is not trusted.
+    Page(String),
+    /// Send the browser back to the client: with a code, or with an error.
+    Redirect(String),
+    /// The user must log in first: the request is kept for the login page.
+    Login(Begun),
+}
+
+/// Answers an authorization request from `browser`. `Err` is always `server_error`,
+/// already logged.
+pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>) -> Result<Outcome, OAuthError> {
+    let issuer = ctx.issuer.as_str();
+    let request = match validate::validate(ctx, params).await {
+        Ok(request) => request,
+        Err(AuthorizeError::Page(message)) => return Ok(Outcome::Page(message)),
+        Err(AuthorizeError::Redirect(redirect)) => return Ok(Outcome::Redirect(redirect.url(issuer))),
+        Err(AuthorizeError::Server) => return Err(OAuthError::server_error()),
+    };
+    let session = session::current(ctx.store, browser.session, ctx.now).await?;
+    Ok(match decide(&request, session, ctx.now) {
+        Err(error) => Outcome::Redirect(ErrorRedirect::to(&request, error).url(issuer)),
+        Ok(Next::Issue(session)) => Outcome::Redirect(issue_code(ctx, &request, &session).await?),
+        Ok(Next::Login) => Outcome::Login(login::begin(ctx, &request, browser.id).await?),
+    })
+}
+
+/// What the endpoint does next with a valid request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Show the login page.
+    Login,
+    /// Issue a code for the session's user right away.
+    Issue(SessionRow),
+}
+
+/// Whether the browser's session (of an enabled user) is enough, or the user must log
+/// in (OIDC Core §3.1.2.3): no session, `prompt=login`, a session older than
+/// `max_age`, or a session of another user than `id_token_hint` names. With
+/// `prompt=none` the need to log in is the error `login_required`.
+pub fn decide(request: &AuthorizationRequest, session: Option<SessionRow>, now: UnixTime) -> Result<Next, OAuthError> {
+    let session = session.filter(|s| {
+        // max_age=0 means the same as prompt=login (OIDC Core §3.1.2.1, errata set 2).
+        let too_old = request.max_age.is_some_and(|max| max == 0 || now - s.auth_time > max);
+        let other_user = request.hinted_sub.as_ref().is_some_and(|sub| *sub != s.user_id);
+        !(request.prompt_login || too_old || other_user)
+    });
+    match session {
+        Some(session) => Ok(Next::Issue(session)),
+        None if request.prompt_none => Err(OAuthError::login_required("the user must log in")),
+        None => Ok(Next::Login),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::error::ErrorCode;
+    use crate::oauth::scope::Scope;
+
+    fn request() -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: "c".into(),
+            redirect_uri: "https://rp.example/cb".into(),
+            scope: Scope::from_stored("openid"),
+            state: None,
+            nonce: None,
+            code_challenge: None,
+            prompt_none: false,
+            prompt_login: false,
+            max_age: None,
+            login_hint: None,
+            claims: None,
+            hinted_sub: None,
+        }
+    }
+
+    fn session(auth_time: UnixTime) -> SessionRow {
+        SessionRow {
+            id_hash: vec![1],
+            sid: "s".into(),
+            user_id: "u".into(),
+            auth_time,
+            created_at: auth_time,
+            expires_at: auth_time + 1000,
+        }
+    }
+
+    #[test]
+    fn a_session_is_enough_unless_the_request_says_otherwise() {
+        let now = 1_000;
+        assert_eq!(decide(&request(), Some(session(900)), now), Ok(Next::Issue(session(900))));
+        assert_eq!(decide(&request(), None, now), Ok(Next::Login));
+        let login = AuthorizationRequest { prompt_login: true, ..request() };
+        assert_eq!(decide(&login, Some(session(900)), now), Ok(Next::Login));
+        let max_age = AuthorizationRequest { max_age: Some(99), ..request() };
+        assert_eq!(decide(&max_age, Some(session(900)), now), Ok(Next::Login));
+        assert_eq!(decide(&max_age, Some(session(901)), now), Ok(Next::Issue(session(901))));
+        let other = AuthorizationRequest { hinted_sub: Some("v".into()), ..request() };
+        assert_eq!(decide(&other, Some(session(900)), now), Ok(Next::Login));
+    }
+
+    #[test]
+    fn prompt_none_turns_login_into_login_required() {
+        let none = AuthorizationRequest { prompt_none: true, ..request() };
+        assert_eq!(decide(&none, None, 1_000).unwrap_err().code, ErrorCode::LoginRequired);
+        assert!(matches!(decide(&none, Some(session(900)), 1_000), Ok(Next::Issue(_))));
+    }
+}

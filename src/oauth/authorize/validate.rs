@@ -1,0 +1,193 @@
+//! The authorization request's rules (RFC 6749 §4.1.1, OIDC Core §3.1.2.1), checked in
+//! the order that decides where an error goes: a page until the client and its
+//! redirect URI are verified, a redirect to the client after that.
+
+use super::AuthorizeError;
+use crate::keys::KeySet;
+use crate::oauth::Context;
+use crate::oauth::claims::RequestedClaims;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::params::Params;
+use crate::oauth::pkce;
+use crate::oauth::request::AuthorizationRequest;
+use crate::oauth::response::ErrorRedirect;
+use crate::oauth::scope::Scope;
+use crate::store::{Client, ClientKind, GrantType, Store};
+
+/// The longest `nonce` or `login_hint` kept; longer ones are refused rather than stored.
+const MAX_VALUE_LEN: usize = 1024;
+
+/// Validates an authorization request in the order that decides where errors go.
+pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+    let client = check_client(ctx.store, params).await?;
+    let redirect_uri = check_redirect_uri(&client, params)?;
+    let state = params.get("state").map(str::to_owned);
+    let redirect = |error: OAuthError| {
+        AuthorizeError::Redirect(ErrorRedirect { redirect_uri: redirect_uri.clone(), state: state.clone(), error })
+    };
+    check_request_objects(params).map_err(redirect)?;
+    check_response_type(&client, params).map_err(redirect)?;
+    let scope = check_scope(&client, params).map_err(redirect)?;
+    let code_challenge = check_pkce(&client, params).map_err(redirect)?;
+    let (prompt_none, prompt_login) = check_prompt(params).map_err(redirect)?;
+    let max_age = check_max_age(params).map_err(redirect)?;
+    let claims = check_claims(params).map_err(redirect)?;
+    let nonce = check_length(params, "nonce").map_err(redirect)?;
+    let login_hint = check_length(params, "login_hint").map_err(redirect)?;
+    let hinted_sub = check_id_token_hint(&ctx.keys, ctx.issuer.as_str(), &client, params).map_err(redirect)?;
+    Ok(AuthorizationRequest {
+        client_id: client.id,
+        redirect_uri,
+        scope,
+        state,
+        nonce,
+        code_challenge,
+        prompt_none,
+        prompt_login,
+        max_age,
+        login_hint,
+        claims,
+        hinted_sub,
+    })
+}
+
+/// RFC 6749 §4.1.1: `client_id` names a registered client.
+async fn check_client(store: &dyn Store, params: &Params) -> Result<Client, AuthorizeError> {
+    let id = params.get("client_id").ok_or_else(|| AuthorizeError::Page("The request has no client_id.".into()))?;
+    store.find_client(id).await?.ok_or_else(|| AuthorizeError::Page("The application is not registered here.".into()))
+}
+
+/// RFC 6749 §3.1.2.3, OIDC Core §3.1.2.1: `redirect_uri` is required and matches a
+/// registered one exactly, character for character.
+fn check_redirect_uri(client: &Client, params: &Params) -> Result<String, AuthorizeError> {
+    let uri =
+        params.get("redirect_uri").ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
+    if client.redirect_uris.iter().any(|registered| registered == uri) {
+        Ok(uri.to_owned())
+    } else {
+        Err(AuthorizeError::Page("The redirect_uri is not registered for this application.".into()))
+    }
+}
+
+/// OIDC Core §6: request objects are not supported, and say so rather than ignore them.
+fn check_request_objects(params: &Params) -> Result<(), OAuthError> {
+    if params.has("request") {
+        return Err(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported"));
+    }
+    if params.has("request_uri") {
+        return Err(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+    }
+    Ok(())
+}
+
+/// RFC 6749 §4.1.1: `response_type=code`, the only flow gatehouse offers; the client
+/// must be allowed the authorization_code grant. `response_mode`, if given, is `query`.
+fn check_response_type(client: &Client, params: &Params) -> Result<(), OAuthError> {
+    match params.get("response_type") {
+        None => return Err(OAuthError::invalid_request("response_type is required")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(OAuthError::unsupported_response_type("only response_type=code is supported"));
+        }
+    }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return Err(OAuthError::unauthorized_client("the client may not use the authorization code flow"));
+    }
+    match params.get("response_mode") {
+        None | Some("query") => Ok(()),
+        Some(_) => Err(OAuthError::invalid_request("only response_mode=query is supported")),
+    }
+}
+
+/// RFC 6749 §3.3: `scope` is required; unsupported tokens are dropped, and so is
+/// `offline_access` for a client that may not use refresh tokens (OIDC Core §11).
+/// Clients count as first-party, so `offline_access` needs no consent screen.
+fn check_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
+    let requested = params.get("scope").ok_or_else(|| OAuthError::invalid_scope("scope is required"))?;
+    let mut scope = Scope::from_request(requested)?;
+    if !client.allows(GrantType::RefreshToken) {
+        scope = scope.without("offline_access");
+    }
+    if scope.tokens().next().is_none() {
+        return Err(OAuthError::invalid_scope("none of the requested scopes is supported; include openid"));
+    }
+    Ok(scope)
+}
+
+/// RFC 7636 §4.3: `S256` only; required for public clients and for clients that
+/// have not been registered with PKCE optional.
+fn check_pkce(client: &Client, params: &Params) -> Result<Option<String>, OAuthError> {
+    let method = params.get("code_challenge_method");
+    match (params.get("code_challenge"), method) {
+        (None, None) if client.require_pkce || client.kind == ClientKind::Public => {
+            Err(OAuthError::invalid_request("code_challenge is required (PKCE with S256)"))
+        }
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(OAuthError::invalid_request("code_challenge_method without code_challenge")),
+        (Some(_), None | Some("plain")) => {
+            Err(OAuthError::invalid_request("code_challenge_method must be S256; plain is not accepted"))
+        }
+        (Some(challenge), Some("S256")) => {
+            pkce::check_challenge(challenge).map_err(OAuthError::invalid_request)?;
+            Ok(Some(challenge.to_owned()))
+        }
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request("code_challenge_method must be S256")),
+    }
+}
+
+/// OIDC Core §3.1.2.1: `prompt` is a space-separated list; `none` stands alone.
+/// `consent` and `select_account` need no screen here (one account per session,
+/// clients are first-party); unknown values are ignored.
+fn check_prompt(params: &Params) -> Result<(bool, bool), OAuthError> {
+    let values: Vec<&str> = params.get("prompt").unwrap_or("").split(' ').filter(|v| !v.is_empty()).collect();
+    let none = values.contains(&"none");
+    if none && values.len() > 1 {
+        return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+    }
+    Ok((none, values.contains(&"login")))
+}
+
+/// OIDC Core §3.1.2.1: `max_age` is a non-negative number of seconds.
+fn check_max_age(params: &Params) -> Result<Option<i64>, OAuthError> {
+    params
+        .get("max_age")
+        .map(|v| v.parse::<i64>().ok().filter(|n| *n >= 0))
+        .map(|parsed| parsed.ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer")))
+        .transpose()
+}
+
+/// OIDC Core §5.5: the `claims` parameter.
+fn check_claims(params: &Params) -> Result<Option<RequestedClaims>, OAuthError> {
+    params.get("claims").map(|c| RequestedClaims::parse(c).map_err(OAuthError::invalid_request)).transpose()
+}
+
+fn check_length(params: &Params, name: &'static str) -> Result<Option<String>, OAuthError> {
+    match params.get(name) {
+        Some(v) if v.len() > MAX_VALUE_LEN => {
+            Err(OAuthError::invalid_request(format!("{name} is longer than {MAX_VALUE_LEN} bytes")))
+        }
+        v => Ok(v.map(str::to_owned)),
+    }
+}
+
+/// OIDC Core §3.1.2.1: `id_token_hint` must be an ID token this issuer issued to this
+/// client (an expired one is fine); its `sub` names the user the client expects.
+fn check_id_token_hint(
+    keys: &KeySet,
+    issuer: &str,
+    client: &Client,
+    params: &Params,
+) -> Result<Option<String>, OAuthError> {
+    let Some(hint) = params.get("id_token_hint") else { return Ok(None) };
+    let claims = crate::oauth::jwt::verify(keys, hint, "JWT", issuer)
+        .map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
+    let for_client = match claims.get("aud") {
+        Some(serde_json::Value::String(aud)) => aud == &client.id,
+        Some(serde_json::Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(&client.id)),
+        _ => false,
+    };
+    match claims.get("sub").and_then(|s| s.as_str()) {
+        Some(sub) if for_client => Ok(Some(sub.to_owned())),
+        _ => Err(OAuthError::invalid_request("id_token_hint was not issued to this client")),
+    }
+}

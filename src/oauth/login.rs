@@ -1,0 +1,217 @@
+//! The login step between the authorization request and the code (OIDC Core
+//! §3.1.2.3): [`begin`] keeps the request until the user has logged in, bound to the
+//! browser that made it; [`show`] gives the form; [`finish`] checks what was typed and,
+//! once the password is right, starts the session and issues the code. Each returns an
+//! [`Outcome`] that the HTTP layer only renders.
+
+use std::net::IpAddr;
+
+use super::error::OAuthError;
+use super::params::Params;
+use super::request::AuthorizationRequest;
+use super::response::{ErrorRedirect, issue_code};
+use super::{Context, session, throttle};
+use crate::secret;
+use crate::store::PendingRequestRow;
+
+/// How long a pending authorization request waits for the user to log in.
+pub const PENDING_LIFETIME: i64 = 15 * 60;
+
+/// A request kept for the login: its id, and the browser id to set when the browser
+/// had none yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Begun {
+    /// The pending request's id, which the login page carries.
+    pub request_id: String,
+    /// A new browser id for the browser's cookie; `None` when it already had one.
+    pub new_browser_id: Option<String>,
+}
+
+/// What the login page answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The login form, perhaps after a failure.
+    Form(Form),
+    /// Logged in: send the browser to the client at `redirect` (it carries the code),
+    /// with `session_cookie` as its new session.
+    LoggedIn {
+        /// The client's redirect URI with the code, `state` and `iss`.
+        redirect: String,
+        /// The new session cookie's value.
+        session_cookie: String,
+    },
+    /// Back to the client with an error: someone other than the user the client named
+    /// with `id_token_hint` logged in.
+    Redirect(String),
+    /// The login cannot go on; the page says why.
+    Refused(Refusal),
+}
+
+/// Why a login cannot go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The browser sent no browser id: cookies are off.
+    NoCookies,
+    /// The page was opened without a pending request.
+    NoRequest,
+    /// The pending request expired, was used, or is another browser's.
+    Expired,
+    /// The form's CSRF token is not this browser's for this request.
+    FormExpired,
+}
+
+/// The login form's contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    /// Who is asking: the client's name, or its id.
+    pub client_name: String,
+    /// The pending request's id.
+    pub request_id: String,
+    /// The CSRF token for this browser and request.
+    pub csrf: String,
+    /// The username to prefill: `login_hint`, or what was typed.
+    pub username: String,
+    /// Why the last attempt failed, if it did.
+    pub failure: Option<Failure>,
+}
+
+/// Why a login attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Unknown user, wrong password or disabled user: one answer for all three.
+    Credentials,
+    /// Too many failures for this account or address: try again in this many seconds.
+    Throttled(i64),
+}
+
+/// The browser a login runs in.
+#[derive(Debug, Clone, Copy)]
+pub struct Browser<'a> {
+    /// The browser id cookie, which binds a pending request to the browser that made it.
+    pub id: Option<&'a str>,
+    /// The session cookie it has now, which a new login replaces.
+    pub session: Option<&'a str>,
+    /// Its address, for throttling.
+    pub address: Option<IpAddr>,
+}
+
+/// Keeps `request` where any instance can finish it, bound to the browser whose id
+/// cookie is `browser_id` (a new id when it has none).
+pub async fn begin(
+    ctx: &Context<'_>,
+    request: &AuthorizationRequest,
+    browser_id: Option<&str>,
+) -> Result<Begun, OAuthError> {
+    let new_browser_id = browser_id.is_none().then(secret::random_token);
+    let browser_id = browser_id.or(new_browser_id.as_deref()).unwrap_or_default();
+    let json = serde_json::to_string(request).map_err(|_| OAuthError::server_error())?;
+    let pending = PendingRequestRow {
+        id: secret::random_token(),
+        client_id: request.client_id.clone(),
+        browser_hash: secret::hash(browser_id),
+        request: json,
+        created_at: ctx.now,
+        expires_at: ctx.now + PENDING_LIFETIME,
+    };
+    ctx.store.insert_pending_request(&pending).await?;
+    Ok(Begun { request_id: pending.id, new_browser_id })
+}
+
+/// The form for the pending request `params` names, prefilled with `login_hint`.
+pub async fn show(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) -> Result<Outcome, OAuthError> {
+    let (pending, request, browser_id) = match pending(ctx, browser, params).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Outcome::Refused(refusal)),
+    };
+    let hint = request.login_hint.as_deref().unwrap_or("");
+    Ok(Outcome::Form(form(ctx, &pending, browser_id, hint, None).await))
+}
+
+/// Checks a submitted login form. The attempt is throttled per account and address;
+/// after the right password, the user must be the one `id_token_hint` named (OIDC
+/// Core §3.1.2.1); then the pending request is used up, the browser's session
+/// replaced by a new one, and a code issued.
+pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) -> Result<Outcome, OAuthError> {
+    let (pending, request, browser_id) = match pending(ctx, browser, params).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Outcome::Refused(refusal)),
+    };
+    if !params.get("csrf").is_some_and(|csrf| session::check_csrf(browser_id, &pending.id, csrf)) {
+        return Ok(Outcome::Refused(Refusal::FormExpired));
+    }
+    let store = ctx.store;
+    let username = params.get("username").unwrap_or("");
+    let password = params.get("password").unwrap_or("");
+    let failed = async |failure| Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure)).await));
+
+    let keys = throttle::Keys::new(username, browser.address);
+    if let Some(wait) = throttle::retry_after(store, &keys, ctx.now).await? {
+        return failed(Failure::Throttled(wait)).await;
+    }
+    // Counted before the password is checked, so parallel guesses cannot slip past.
+    if let Err(wait) = throttle::attempt(store, &keys, ctx.now).await? {
+        return failed(Failure::Throttled(wait)).await;
+    }
+    let Some(user) = session::check_password(store, username, password).await? else {
+        return failed(Failure::Credentials).await;
+    };
+    throttle::succeeded(store, &keys).await?;
+
+    if request.hinted_sub.as_ref().is_some_and(|sub| *sub != user.id) {
+        let error = OAuthError::login_required("the user who signed in is not the one id_token_hint names");
+        // The request is finished either way; if removing it fails, it expires on its own.
+        let _ = store.take_pending_request(&pending.id, ctx.now).await;
+        return Ok(Outcome::Redirect(ErrorRedirect::to(&request, error).url(ctx.issuer.as_str())));
+    }
+    // The request is used once: a second submission finds nothing.
+    if store.take_pending_request(&pending.id, ctx.now).await?.is_none() {
+        return Ok(Outcome::Refused(Refusal::Expired));
+    }
+    // A login replaces the browser's previous session rather than leaving it behind.
+    if let Some(old) = browser.session {
+        store.delete_session(&secret::hash(old)).await?;
+    }
+    let (session_cookie, session) = session::start(store, &user, ctx.lifetimes.session, ctx.now).await?;
+    let redirect = issue_code(ctx, &request, &session).await?;
+    Ok(Outcome::LoggedIn { redirect, session_cookie })
+}
+
+/// The pending request `params` names, if it is live and this browser's.
+async fn pending<'b>(
+    ctx: &Context<'_>,
+    browser: Browser<'b>,
+    params: &Params,
+) -> Result<Result<(PendingRequestRow, AuthorizationRequest, &'b str), Refusal>, OAuthError> {
+    let Some(browser_id) = browser.id else { return Ok(Err(Refusal::NoCookies)) };
+    let Some(request_id) = params.get("request") else { return Ok(Err(Refusal::NoRequest)) };
+    // Only the browser that started the request may finish it.
+    let pending = match ctx.store.find_pending_request(request_id, ctx.now).await? {
+        Some(pending) if secret::verify(browser_id, &pending.browser_hash) => pending,
+        _ => return Ok(Err(Refusal::Expired)),
+    };
+    let request = serde_json::from_str(&pending.request).map_err(|e| {
+        tracing::error!(error = %e, "a stored authorization request cannot be read");
+        OAuthError::server_error()
+    })?;
+    Ok(Ok((pending, request, browser_id)))
+}
+
+/// The form for `pending`, for the browser `browser_id`.
+async fn form(
+    ctx: &Context<'_>,
+    pending: &PendingRequestRow,
+    browser_id: &str,
+    username: &str,
+    failure: Option<Failure>,
+) -> Form {
+    // The name is only shown: a failed lookup shows the id instead.
+    let client = ctx.store.find_client(&pending.client_id).await.ok().flatten();
+    let client_name = client.map(|c| c.name).filter(|name| !name.is_empty()).unwrap_or(pending.client_id.clone());
+    Form {
+        client_name,
+        request_id: pending.id.clone(),
+        csrf: session::csrf_token(browser_id, &pending.id),
+        username: username.to_owned(),
+        failure,
+    }
+}
