@@ -1,12 +1,12 @@
 //! `GET/POST /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2).
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 
+use super::extract::PageParams;
 use super::respond::{error_page, see_other, server_error_page};
-use super::{AppState, cookies, extract};
+use super::{AppState, cookies};
 use crate::oauth::authorize::{self, Outcome};
 use crate::oauth::login::Browser;
 
@@ -15,13 +15,8 @@ pub(super) async fn handle(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    PageParams(params): PageParams,
 ) -> Response {
-    let params = match extract::params(&method, query.as_deref(), &headers, &body) {
-        Ok(params) => params,
-        Err(message) => return error_page(StatusCode::BAD_REQUEST, &message),
-    };
     // A cross-site form POST carries no SameSite=Lax cookies, so the browser's session
     // would look absent. The same request as a top-level GET carries them.
     if method == Method::POST {

@@ -1,12 +1,64 @@
 //! Reading OAuth requests strictly: parameters from the query (GET) or a
-//! form-encoded body (POST), HTTP Basic client credentials, and Bearer tokens.
+//! form-encoded body (POST), HTTP Basic client credentials, and Bearer tokens. The
+//! extractors answer malformed input themselves: an error page for the browser's
+//! pages, `invalid_request` or `invalid_client` for clients.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, header};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
+use super::AppState;
+use super::respond::{error_page, token_error};
+use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
+use crate::store::Client;
+
+/// The parameters of a request a browser makes (`/authorize`, `/login`); malformed
+/// ones get an error page.
+pub(super) struct PageParams(pub(super) Params);
+
+impl<S: Send + Sync> FromRequest<S> for PageParams {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let (method, query, headers) =
+            (request.method().clone(), request.uri().query().map(str::to_owned), request.headers().clone());
+        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        params(&method, query.as_deref(), &headers, &body)
+            .map(Self)
+            .map_err(|message| error_page(StatusCode::BAD_REQUEST, &message))
+    }
+}
+
+/// A form request from an authenticated client (RFC 6749 §2.3), to the token,
+/// revocation or introspection endpoint.
+pub(super) struct ClientRequest {
+    /// The client, authenticated.
+    pub(super) client: Client,
+    /// The form's parameters.
+    pub(super) params: Params,
+}
+
+impl FromRequest<AppState> for ClientRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let realm = state.config.issuer.as_str();
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let params = params(&Method::POST, None, &headers, &body)
+            .map_err(|message| token_error(&OAuthError::invalid_request(message), realm))?;
+        let credentials = basic_auth(&headers)
+            .and_then(|basic| Credentials::from_request(basic, &params))
+            .map_err(|e| token_error(&e, realm))?;
+        let client =
+            client_auth::authenticate(state.store.as_ref(), &credentials).await.map_err(|e| token_error(&e, realm))?;
+        Ok(Self { client, params })
+    }
+}
 
 /// The parameters of a request: the query of a GET, the form body of a POST.
 pub(super) fn params(

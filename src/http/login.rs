@@ -2,13 +2,13 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 
+use super::extract::PageParams;
 use super::respond::{error_page, see_other, server_error_page};
-use super::{AppState, cookies, extract, pages};
+use super::{AppState, cookies, pages};
 use crate::oauth::login::{self, Browser, Failure, Form, Outcome, Refusal};
 
 /// Shows the form for a pending request (GET), or checks the credentials (POST).
@@ -17,13 +17,8 @@ pub(super) async fn handle(
     method: Method,
     headers: HeaderMap,
     extensions: Extensions,
-    RawQuery(query): RawQuery,
-    body: Bytes,
+    PageParams(params): PageParams,
 ) -> Response {
-    let params = match extract::params(&method, query.as_deref(), &headers, &body) {
-        Ok(params) => params,
-        Err(message) => return error_page(StatusCode::BAD_REQUEST, &message),
-    };
     let browser = Browser {
         id: cookies::get(&headers, cookies::BROWSER),
         session: cookies::get(&headers, cookies::SESSION),
