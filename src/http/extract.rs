@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use super::AppState;
-use super::respond::{error_page, token_error};
+use super::respond::{bearer_error, error_page, token_error};
 use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -61,12 +61,7 @@ impl FromRequest<AppState> for ClientRequest {
 }
 
 /// The parameters of a request: the query of a GET, the form body of a POST.
-pub(super) fn params(
-    method: &Method,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Params, String> {
+fn params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, String> {
     if method == Method::GET {
         return Params::parse(query.unwrap_or("").as_bytes());
     }
@@ -78,9 +73,36 @@ pub(super) fn params(
     Params::parse(body)
 }
 
+/// The access token of a protected-resource request (RFC 6750 §2); a missing or
+/// malformed one gets a Bearer challenge.
+pub(super) struct BearerToken(pub(super) String);
+
+impl FromRequest<AppState> for BearerToken {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let realm = state.config.issuer.as_str();
+        let (method, headers) = (request.method().clone(), request.headers().clone());
+        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        // A form body may carry the token (RFC 6750 §2.2); any other body is not read.
+        let form = if method == Method::POST && !body.is_empty() {
+            let form = params(&method, None, &headers, &body)
+                .map_err(|message| bearer_error(Some(&OAuthError::invalid_request(message)), realm))?;
+            Some(form)
+        } else {
+            None
+        };
+        match bearer(&headers, form.as_ref()) {
+            Bearer::Token(token) => Ok(Self(token)),
+            Bearer::Missing => Err(bearer_error(None, realm)),
+            Bearer::Invalid(e) => Err(bearer_error(Some(&e), realm)),
+        }
+    }
+}
+
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded
 /// before base64). `None` without an `Authorization: Basic` header.
-pub(super) fn basic_auth(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+fn basic_auth(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| malformed())?;
     let Some((scheme, encoded)) = value.split_once(' ') else { return Err(malformed()) };
@@ -102,7 +124,7 @@ fn malformed() -> OAuthError {
 }
 
 /// Where the access token came from (RFC 6750 §2).
-pub(super) enum Bearer {
+enum Bearer {
     /// No token at all.
     Missing,
     /// A token from the header or the form body.
@@ -113,7 +135,7 @@ pub(super) enum Bearer {
 
 /// The Bearer token of a request: `Authorization: Bearer` (§2.1) or, for a form POST,
 /// `access_token` in the body (§2.2); never both (§2).
-pub(super) fn bearer(headers: &HeaderMap, form: Option<&Params>) -> Bearer {
+fn bearer(headers: &HeaderMap, form: Option<&Params>) -> Bearer {
     let from_header = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
         None => None,
         Some(Ok(v)) => match v.split_once(' ') {

@@ -1,7 +1,7 @@
 //! Protocol rules, free of HTTP and SQL: each rule is a small function that returns a
 //! checked value or says what is wrong. Handlers call one entry point per endpoint
 //! with a [`Context`]: `authorize::authorize`, `login::{show, finish}`,
-//! `grant::exchange`, `revocation::{revoke, introspect}`, `userinfo::claims`.
+//! `grant::exchange`, `revocation::{revoke, introspect}`, `userinfo::userinfo`.
 
 pub mod authorize;
 pub mod claims;

@@ -62,6 +62,11 @@ pub async fn verify_access_token(ctx: &Context<'_>, token: &str) -> Result<Acces
     Ok(AccessToken { claims, grant, user })
 }
 
+/// Answers a userinfo request made with the access token `token` (OIDC Core §5.3).
+pub async fn userinfo(ctx: &Context<'_>, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    claims(&verify_access_token(ctx, token).await?)
+}
+
 /// The userinfo response for a verified token: `sub` plus the claims its scope and
 /// the `claims` request parameter release (§5.3.2). Needs the `openid` scope.
 pub fn claims(token: &AccessToken) -> Result<Map<String, Value>, OAuthError> {
