@@ -12,7 +12,7 @@ mod alg;
 mod jwk;
 mod kek;
 mod ring;
-mod rotation;
+pub mod rotation;
 mod set;
 mod sign;
 
@@ -20,7 +20,7 @@ pub use alg::{Alg, DEFAULT_ALG};
 pub use jwk::{Jwk, Jwks};
 pub use kek::{Kek, KekError};
 pub use ring::{KeyPolicy, Keyring, bootstrap, rotate};
-pub use rotation::{Timing, plan};
+pub use rotation::Timing;
 pub use set::{KeySet, KeyState};
 pub use sign::{SigningKey, generate, key_row};
 
