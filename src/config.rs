@@ -149,7 +149,7 @@ impl Issuer {
         if url.path_segments().into_iter().flatten().any(|seg| seg.starts_with(':') || seg.starts_with('*')) {
             return Err("a URL whose path segments do not start with `:` or `*`".into());
         }
-        if !https && !crate::oauth::client::is_loopback(&url) {
+        if !https && !is_loopback(&url) {
             return Err("an https URL (plain http is allowed only for loopback hosts)".into());
         }
         Ok(Self { url: value.to_owned(), path: url.path().trim_end_matches('/').to_owned(), https })
@@ -173,6 +173,16 @@ impl Issuer {
     /// The absolute URL of one of the server's endpoints, e.g. `endpoint("/jwks")`.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.url.trim_end_matches('/'))
+    }
+}
+
+/// Whether a URL's host is `localhost` or a loopback address.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
