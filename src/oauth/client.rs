@@ -1,5 +1,6 @@
 //! What a client registration must satisfy.
 
+use crate::config::is_loopback;
 pub use crate::store::GrantType;
 
 /// Checks a client id: 1 to 128 characters from `A-Z a-z 0-9 . _ ~ -`, so that it
@@ -31,16 +32,6 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
         "http" => refuse("plain http is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]); use https"),
         scheme if scheme.contains('.') => Ok(()),
         _ => refuse("use https, http on a loopback host, or a reverse-domain scheme such as com.example.app:/cb"),
-    }
-}
-
-/// Whether a URL's host is `localhost` or a loopback address.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
