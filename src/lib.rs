@@ -5,8 +5,8 @@
 //! until a shutdown future completes. Tests and embedders use the same two calls.
 //!
 //! Layers, each calling only downwards: `http` (the HTTP edge) → `oauth` (protocol
-//! rules) → `keys`, `store`, `password` → `config`, `clock`, `secret`. `cli` and
-//! `upkeep` drive them from the outside.
+//! rules) → `config` → `keys` → `store` → `clock`, `secret` (and `password` beside
+//! them). `cli` and `upkeep` drive them from the outside.
 
 pub mod cli;
 pub mod clock;
