@@ -225,7 +225,7 @@ async fn id_token_hint_must_match_the_session(backend: Backend) {
 
     // A hint for another user than the session's: login_required under prompt=none.
     let bob = app.add_user("bob", "builder", serde_json::json!({})).await;
-    let keys = crate::common::server_keys(&app).await;
+    let keys = app.server_keys().await;
     let now = app.clock.now();
     let bobs = keys
         .active(gatehouse::keys::Alg::Rs256, now)

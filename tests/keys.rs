@@ -23,7 +23,7 @@ backend_tests!(
 
 /// Signs an ID token with the server's own active key, as the token endpoint will.
 async fn sign_id_token(app: &TestApp, claims: &Value) -> String {
-    let keys = crate::common::server_keys(app).await;
+    let keys = app.server_keys().await;
     keys.active(Alg::Rs256, app.clock.now()).unwrap().sign("JWT", claims).unwrap()
 }
 

@@ -84,7 +84,7 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
     let (access, id_token) = (issued["access_token"].as_str().unwrap(), issued["id_token"].as_str().unwrap());
     let claims = jwt_claims(access);
     let now = app.clock.now();
-    let ours = crate::common::server_keys(&app).await;
+    let ours = app.server_keys().await;
     let rows = app.store.list_keys().await.unwrap();
     let our_key = ours.active(Alg::Rs256, now).unwrap();
     let our_kid = our_key.kid().to_owned();
