@@ -289,16 +289,7 @@ async fn the_id_token_carries_only_what_was_asked_for(backend: Backend) {
     assert_eq!(claims["email"], "alice@example.com");
     assert!(claims.get("name").is_none());
     assert_eq!(claims["nonce"], "n-456");
-    let userinfo: Value = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo: Value = app.userinfo(tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(userinfo, serde_json::json!({"sub": sub, "name": "Alice Liddell"}));
 }
 

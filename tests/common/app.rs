@@ -202,6 +202,12 @@ impl TestApp {
         self.add_client(ClientSpec::default()).await
     }
 
+    /// A confidential client that may also refresh (for `offline_access`).
+    pub(crate) async fn offline_client(&self, id: &'static str) -> TestClient {
+        let grant_types = vec!["authorization_code", "refresh_token"];
+        self.add_client(ClientSpec { id, grant_types, ..Default::default() }).await
+    }
+
     /// Creates a user with a password and claims; returns its `sub`.
     pub(crate) async fn add_user(&self, username: &str, password: &str, claims: serde_json::Value) -> String {
         let id = uuid::Uuid::new_v4().to_string();

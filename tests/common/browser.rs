@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::app::{TestApp, TestClient};
+use serde_json::Value;
+
 use super::endpoints::auth_params;
 
 /// A browser: keeps cookies, follows nothing by itself.
@@ -13,7 +15,8 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this browser sends.
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
@@ -128,4 +131,13 @@ pub(crate) async fn open_form(app: &TestApp, browser: &mut Browser, client: &Tes
         request: hidden(&html, "request"),
         csrf: hidden(&html, "csrf"),
     }
+}
+
+/// Logs alice in for `client` with `scope` and `prompt=consent` (which
+/// `offline_access` needs), and redeems the code: the token response.
+pub(crate) async fn login_tokens(app: &TestApp, client: &TestClient, scope: &str) -> Value {
+    let mut params = auth_params(client, scope);
+    params.push(("prompt", "consent"));
+    let back = Browser::default().authorize_and_log_in(app, &params).await;
+    app.redeem(client, &query(&back, "code").unwrap()).await
 }

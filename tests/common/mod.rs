@@ -13,9 +13,9 @@ mod endpoints;
 mod jwt;
 
 pub(crate) use app::{ClientSpec, Options, TestApp, TestClient, fixture_keys, foreign_key_der, foreign_keys};
-pub(crate) use browser::{Browser, Form, hidden, location, open_form, query};
+pub(crate) use browser::{Browser, Form, hidden, location, login_tokens, open_form, query};
 pub(crate) use db::{Backend, TestDb, postgres_enabled};
-pub(crate) use endpoints::{CHALLENGE, VERIFIER, auth_params};
+pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};
 pub(crate) use jwt::{jwt_claims, jwt_header};
 
 /// Emits, for each named `async fn name(backend: Backend)`, a module with two tests:
