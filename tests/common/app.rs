@@ -63,6 +63,7 @@ impl TestApp {
 
     /// Starts a server on an existing database (for restarts).
     pub(crate) async fn spawn_on(db_url: &str, clock: TestClock, options: Options) -> Self {
+        super::log::init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let scheme = if options.https_issuer { "https" } else { "http" };

@@ -31,6 +31,7 @@ pub(crate) struct TestDb {
 
 impl TestDb {
     pub(crate) async fn new(backend: Backend) -> Self {
+        super::log::init();
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();

@@ -4,13 +4,15 @@
 //! - [`app`]: the running server and the fixtures in its store;
 //! - [`endpoints`]: the provider's endpoints as tests call them;
 //! - [`browser`]: a scripted browser and the login form;
-//! - [`jwt`]: reading JWTs in assertions.
+//! - [`jwt`]: reading JWTs in assertions;
+//! - [`log`]: the server's logs in test output (`TEST_LOG`).
 
 mod app;
 mod browser;
 mod db;
 mod endpoints;
 mod jwt;
+mod log;
 
 pub(crate) use app::{ClientSpec, Options, TestApp, TestClient, fixture_keys, foreign_key_der, foreign_keys};
 pub(crate) use browser::{Browser, Form, hidden, location, login_tokens, open_form, query};
