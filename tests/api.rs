@@ -8,6 +8,8 @@
 //! - `TEST_LOG=<filter>` shows the server's logs in the output of a failing test
 //!   (or of every test, with `--nocapture`): a `tracing` filter such as `debug`,
 //!   `warn` or `gatehouse=debug,info`. Unset, nothing is logged.
+// Held to the lints the crate will turn on; CI denies warnings.
+#![warn(unreachable_pub, missing_docs)]
 
 mod authorize_errors;
 mod cli;
