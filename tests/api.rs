@@ -1,5 +1,13 @@
 //! The one integration-test binary: each module covers an area, and every
 //! behaviour test runs against SQLite and (with `DATABASE_URL`) PostgreSQL.
+//!
+//! Environment:
+//! - `DATABASE_URL=postgres://…` (at build time, and when run) also runs the
+//!   `::postgres` variants, in fresh databases on that server; without it they are
+//!   reported as ignored. With `CI` set they always run, and fail without PostgreSQL.
+//! - `TEST_LOG=<filter>` shows the server's logs in the output of a failing test
+//!   (or of every test, with `--nocapture`): a `tracing` filter such as `debug`,
+//!   `warn` or `gatehouse=debug,info`. Unset, nothing is logged.
 
 mod authorize_errors;
 mod cli;

@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::backend_tests;
-use crate::common::{Backend, Browser, CHALLENGE, ClientSpec, TestApp, TestClient, auth_params, location, query};
+use crate::common::{
+    Backend, Browser, CHALLENGE, ClientSpec, TestApp, TestClient, assert_rfc6749_description, auth_params, location,
+    query,
+};
 
 backend_tests!(
     untrusted_clients_and_redirect_uris_get_a_page_never_a_redirect,
@@ -13,13 +16,6 @@ backend_tests!(
     pkce_is_required_unless_a_confidential_client_opted_out,
     a_client_without_the_code_grant_is_unauthorized,
 );
-
-/// RFC 6749 §4.1.2.1: `error_description` uses only `%x20-21 / %x23-5B / %x5D-7E`.
-pub(crate) fn assert_rfc6749_description(description: &str) {
-    assert!(!description.is_empty(), "an error_description is given");
-    let allowed = |c: char| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
-    assert!(description.chars().all(allowed), "error_description {description:?} has characters RFC 6749 forbids");
-}
 
 /// An error page: 400 HTML, never a `Location`, and no cookie (nothing was started).
 async fn assert_error_page(response: reqwest::Response, case: &str) {

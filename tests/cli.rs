@@ -438,10 +438,8 @@ fn start_server(cli: &Cli, extra_env: &[(&str, &str)]) -> Server {
 /// JWKS max-age of 2 s and a clock-skew allowance of 1 s keep the wait short, polled
 /// with a deadline.
 #[tokio::test]
+#[cfg_attr(not(postgres_tests), ignore = "set DATABASE_URL=postgres://… to run the PostgreSQL variant")]
 async fn two_processes_agree_on_the_active_key_after_a_cli_rotation() {
-    if !crate::common::postgres_enabled() {
-        return;
-    }
     let cli = Cli::new(Backend::Postgres).await;
     let env = [
         ("GATEHOUSE_KEYS_JWKS_MAX_AGE", "2s"),

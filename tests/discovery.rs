@@ -60,7 +60,7 @@ async fn routes_live_under_an_issuer_path(backend: Backend) {
     let app = TestApp::spawn_with(backend, options).await;
     assert!(app.issuer.ends_with("/tenant"));
 
-    let meta = app.get_json("/.well-known/openid-configuration").await;
+    let meta = app.discovery().await;
 
     assert_eq!(meta["issuer"], app.issuer.as_str());
     for key in ["authorization_endpoint", "token_endpoint", "jwks_uri"] {

@@ -225,7 +225,7 @@ async fn id_token_hint_must_match_the_session(backend: Backend) {
 
     // A hint for another user than the session's: login_required under prompt=none.
     let bob = app.add_user("bob", "builder", serde_json::json!({})).await;
-    let keys = crate::common::server_keys(&app).await;
+    let keys = app.server_keys().await;
     let now = app.clock.now();
     let bobs = keys
         .active(gatehouse::keys::Alg::Rs256, now)
@@ -289,16 +289,7 @@ async fn the_id_token_carries_only_what_was_asked_for(backend: Backend) {
     assert_eq!(claims["email"], "alice@example.com");
     assert!(claims.get("name").is_none());
     assert_eq!(claims["nonce"], "n-456");
-    let userinfo: Value = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo: Value = app.userinfo(tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(userinfo, serde_json::json!({"sub": sub, "name": "Alice Liddell"}));
 }
 

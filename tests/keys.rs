@@ -23,7 +23,7 @@ backend_tests!(
 
 /// Signs an ID token with the server's own active key, as the token endpoint will.
 async fn sign_id_token(app: &TestApp, claims: &Value) -> String {
-    let keys = crate::common::server_keys(app).await;
+    let keys = app.server_keys().await;
     keys.active(Alg::Rs256, app.clock.now()).unwrap().sign("JWT", claims).unwrap()
 }
 
@@ -60,22 +60,17 @@ async fn an_rp_library_verifies_what_gatehouse_signs(backend: Backend) {
     assert!(token.claims(&verifier, &Nonce::new("n-0S6_WzA2Mj".into())).is_err());
 }
 
-async fn jwks_kids(app: &TestApp) -> Vec<String> {
-    let jwks = app.get_json("/jwks").await;
-    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
-}
-
 async fn the_first_key_is_generated_once_and_survives_a_restart(backend: Backend) {
     let no_fixture = || Options { fixture_key: false, ..Options::default() };
     let first = TestApp::spawn_with(backend, no_fixture()).await;
-    let kids = jwks_kids(&first).await;
+    let kids = first.jwks_kids().await;
     assert_eq!(kids.len(), 6, "a fresh store gets an active and a next key per algorithm");
     let (clock, db_url) = (first.clock.clone(), first.db_url.clone());
     let db = first.stop_keep_db().await;
 
     let second = TestApp::spawn_on(&db_url, clock, no_fixture()).await;
 
-    assert_eq!(jwks_kids(&second).await, kids, "the keys are loaded, not regenerated");
+    assert_eq!(second.jwks_kids().await, kids, "the keys are loaded, not regenerated");
     assert_eq!(second.store.list_keys().await.unwrap().len(), 6);
     drop(second);
     drop(db);

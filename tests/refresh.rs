@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::backend_tests;
 use crate::common::{
-    Backend, Browser, ClientSpec, Options, TestApp, TestClient, VERIFIER, auth_params, jwt_claims, query,
+    Backend, Browser, Options, TestApp, TestClient, VERIFIER, auth_params, jwt_claims, login_tokens, query,
 };
 
 backend_tests!(
@@ -27,29 +27,8 @@ backend_tests!(
     concurrent_redemptions_revoke_the_winners_refresh_token,
 );
 
-pub async fn offline_client(app: &TestApp, id: &'static str) -> TestClient {
-    app.add_client(ClientSpec { id, grant_types: vec!["authorization_code", "refresh_token"], ..Default::default() })
-        .await
-}
-
-/// Logs alice in for `client` with `scope` and redeems the code.
-pub async fn login_tokens(app: &TestApp, client: &TestClient, scope: &str) -> Value {
-    let mut params = auth_params(client, scope);
-    params.push(("prompt", "consent"));
-    let back = Browser::default().authorize_and_log_in(app, &params).await;
-    app.redeem(client, &query(&back, "code").unwrap()).await
-}
-
-pub async fn refresh(app: &TestApp, client: &TestClient, token: &str, scope: Option<&str>) -> reqwest::Response {
-    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
-    if let Some(scope) = scope {
-        form.push(("scope", scope));
-    }
-    app.token(client, &form).await
-}
-
 async fn refreshed(app: &TestApp, client: &TestClient, token: &str) -> Value {
-    let response = refresh(app, client, token, None).await;
+    let response = app.refresh(client, token, None).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     response.json().await.unwrap()
@@ -61,17 +40,13 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
     (status, body["error"].as_str().unwrap().to_owned())
 }
 
-pub async fn userinfo_status(app: &TestApp, access_token: &str) -> u16 {
-    app.http.get(app.url("/userinfo")).bearer_auth(access_token).send().await.unwrap().status().as_u16()
-}
-
 fn s(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_else(|| panic!("no {key} in {v}")).to_owned()
 }
 
 async fn every_refresh_rotates_and_keeps_the_login(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access email").await;
     assert_eq!(s(&first, "scope"), "openid offline_access email");
@@ -88,7 +63,7 @@ async fn every_refresh_rotates_and_keeps_the_login(backend: Backend) {
             assert_eq!(id[claim], original[claim], "{claim} stays");
         }
         assert_eq!(id["iat"].as_i64().unwrap(), app.clock.now(), "a new iat");
-        assert_eq!(userinfo_status(&app, &s(&next, "access_token")).await, 200);
+        assert_eq!(app.userinfo_status(&s(&next, "access_token")).await, 200);
         current = next;
     }
 }
@@ -97,7 +72,7 @@ async fn a_real_rp_library_refreshes(backend: Backend) {
     use openidconnect::core::{CoreClient, CoreProviderMetadata};
     use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RefreshToken};
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access").await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -118,38 +93,35 @@ async fn a_real_rp_library_refreshes(backend: Backend) {
 
     let next = tokens.refresh_token().expect("a rotated refresh token").secret().clone();
     assert_ne!(next, s(&first, "refresh_token"));
-    assert_eq!(userinfo_status(&app, tokens.access_token().secret()).await, 200);
+    assert_eq!(app.userinfo_status(tokens.access_token().secret()).await, 200);
 }
 
 async fn reuse_of_a_spent_token_revokes_the_family(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access").await;
     let second = refreshed(&app, &client, &s(&first, "refresh_token")).await;
 
-    let reuse = refresh(&app, &client, &s(&first, "refresh_token"), None).await;
+    let reuse = app.refresh(&client, &s(&first, "refresh_token"), None).await;
 
     assert_eq!(error_of(reuse).await, (400, "invalid_grant".into()));
     // The newest token of the family and its access token are dead too.
-    assert_eq!(error_of(refresh(&app, &client, &s(&second, "refresh_token"), None).await).await.1, "invalid_grant");
-    assert_eq!(userinfo_status(&app, &s(&second, "access_token")).await, 401);
-    assert_eq!(userinfo_status(&app, &s(&first, "access_token")).await, 401);
+    assert_eq!(error_of(app.refresh(&client, &s(&second, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(app.userinfo_status(&s(&second, "access_token")).await, 401);
+    assert_eq!(app.userinfo_status(&s(&first, "access_token")).await, 401);
 }
 
 async fn concurrent_refreshes_of_one_token_succeed_at_most_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access").await;
     let token = s(&first, "refresh_token");
 
     let attempts = (0..20).map(|_| {
-        let request = app
-            .http
-            .post(app.url("/token"))
-            .basic_auth(&client.id, client.secret.as_ref())
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())]);
+        let request =
+            app.request_as("/token", &client, &[("grant_type", "refresh_token"), ("refresh_token", token.as_str())]);
         tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
     });
     let mut statuses = Vec::new();
@@ -168,12 +140,12 @@ async fn concurrent_refreshes_of_one_token_succeed_at_most_once(backend: Backend
 
 async fn another_clients_refresh_token_is_invalid_grant(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
-    let other = offline_client(&app, "rp2").await;
+    let client = app.offline_client("rp").await;
+    let other = app.offline_client("rp2").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access").await;
 
-    let stolen = refresh(&app, &other, &s(&first, "refresh_token"), None).await;
+    let stolen = app.refresh(&other, &s(&first, "refresh_token"), None).await;
 
     assert_eq!(error_of(stolen).await, (400, "invalid_grant".into()), "not 401: rp2 authenticated fine");
     refreshed(&app, &client, &s(&first, "refresh_token")).await;
@@ -181,14 +153,14 @@ async fn another_clients_refresh_token_is_invalid_grant(backend: Backend) {
 
 async fn scope_may_narrow_but_never_widen(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access email").await;
 
-    let wider = refresh(&app, &client, &s(&first, "refresh_token"), Some("openid offline_access email phone")).await;
+    let wider = app.refresh(&client, &s(&first, "refresh_token"), Some("openid offline_access email phone")).await;
     assert_eq!(error_of(wider).await, (400, "invalid_scope".into()));
 
-    let narrow = refresh(&app, &client, &s(&first, "refresh_token"), Some("openid")).await;
+    let narrow = app.refresh(&client, &s(&first, "refresh_token"), Some("openid")).await;
     assert_eq!(narrow.status(), 200);
     let narrow: Value = narrow.json().await.unwrap();
     assert_eq!(narrow["scope"], "openid");
@@ -200,14 +172,14 @@ async fn scope_may_narrow_but_never_widen(backend: Backend) {
 
 async fn refresh_tokens_expire_idle_and_absolute(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let day = Duration::from_secs(24 * 3600);
 
     // Idle: unused for 30 days.
     let idle = login_tokens(&app, &client, "openid offline_access").await;
     app.clock.advance(day * 30);
-    assert_eq!(error_of(refresh(&app, &client, &s(&idle, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&client, &s(&idle, "refresh_token"), None).await).await.1, "invalid_grant");
 
     // Absolute: used every 29 days, the family still ends 90 days after the login.
     let mut current = login_tokens(&app, &client, "openid offline_access").await;
@@ -216,19 +188,19 @@ async fn refresh_tokens_expire_idle_and_absolute(backend: Backend) {
         current = refreshed(&app, &client, &s(&current, "refresh_token")).await;
     }
     app.clock.advance(day * 3);
-    assert_eq!(error_of(refresh(&app, &client, &s(&current, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&client, &s(&current, "refresh_token"), None).await).await.1, "invalid_grant");
 }
 
 async fn a_disabled_user_stops_refreshing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access").await;
 
     app.store.set_disabled("alice", true, app.clock.now()).await.unwrap();
 
-    assert_eq!(error_of(refresh(&app, &client, &s(&first, "refresh_token"), None).await).await.1, "invalid_grant");
-    assert_eq!(userinfo_status(&app, &s(&first, "access_token")).await, 401);
+    assert_eq!(error_of(app.refresh(&client, &s(&first, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(app.userinfo_status(&s(&first, "access_token")).await, 401);
 }
 
 async fn offline_access_needs_the_refresh_grant(backend: Backend) {
@@ -240,25 +212,22 @@ async fn offline_access_needs_the_refresh_grant(backend: Backend) {
 
     assert!(tokens.get("refresh_token").is_none());
     assert_eq!(tokens["scope"], "openid");
-    let response = refresh(&app, &client, "anything", None).await;
+    let response = app.refresh(&client, "anything", None).await;
     assert_eq!(error_of(response).await, (400, "unauthorized_client".into()));
 }
 
 async fn the_grace_window_returns_the_same_successor(backend: Backend) {
     let options = Options { extra_config: "[lifetimes]\nrefresh_reuse_grace = \"10s\"\n".into(), ..Options::default() };
     let app = TestApp::spawn_with(backend, options).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let first = login_tokens(&app, &client, "openid offline_access").await;
     let token = s(&first, "refresh_token");
 
     // Several tabs refresh at once: every success is the same successor, no new branch.
     let attempts = (0..10).map(|_| {
-        let request = app
-            .http
-            .post(app.url("/token"))
-            .basic_auth(&client.id, client.secret.as_ref())
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", token.as_str())]);
+        let request =
+            app.request_as("/token", &client, &[("grant_type", "refresh_token"), ("refresh_token", token.as_str())]);
         tokio::spawn(async move {
             let response = request.send().await.unwrap();
             (response.status().as_u16(), response.json::<Value>().await.unwrap())
@@ -282,16 +251,16 @@ async fn the_grace_window_returns_the_same_successor(backend: Backend) {
 
     // Once the successor is itself rotated, the old token is an ancestor: reuse.
     let third = refreshed(&app, &client, &successor).await;
-    let ancestor = refresh(&app, &client, &token, None).await;
+    let ancestor = app.refresh(&client, &token, None).await;
     assert_eq!(error_of(ancestor).await.1, "invalid_grant");
-    assert_eq!(error_of(refresh(&app, &client, &s(&third, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&client, &s(&third, "refresh_token"), None).await).await.1, "invalid_grant");
 
     // Outside the window, reuse of the just-spent token revokes too.
     let fresh = login_tokens(&app, &client, "openid offline_access").await;
     let next = refreshed(&app, &client, &s(&fresh, "refresh_token")).await;
     app.clock.advance(Duration::from_secs(11));
-    assert_eq!(error_of(refresh(&app, &client, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
-    assert_eq!(error_of(refresh(&app, &client, &s(&next, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&client, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&client, &s(&next, "refresh_token"), None).await).await.1, "invalid_grant");
 
     // The store keeps no successor in clear, and keeps the seal only while the window
     // can need it.
@@ -304,17 +273,17 @@ async fn the_grace_window_returns_the_same_successor(backend: Backend) {
     assert_eq!(app.store.find_refresh_token(&hash).await.unwrap().unwrap().successor_sealed, None);
 
     // Inside the window, another client or a disabled user gets nothing.
-    let other = offline_client(&app, "rp2").await;
+    let other = app.offline_client("rp2").await;
     let fresh = login_tokens(&app, &client, "openid offline_access").await;
     refreshed(&app, &client, &s(&fresh, "refresh_token")).await;
-    assert_eq!(error_of(refresh(&app, &other, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&other, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
     app.store.set_disabled("alice", true, app.clock.now()).await.unwrap();
-    assert_eq!(error_of(refresh(&app, &client, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(error_of(app.refresh(&client, &s(&fresh, "refresh_token"), None).await).await.1, "invalid_grant");
 }
 
 async fn code_replay_revokes_the_refresh_token_too(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let mut params = auth_params(&client, "openid offline_access");
     params.push(("prompt", "consent"));
@@ -332,26 +301,27 @@ async fn code_replay_revokes_the_refresh_token_too(backend: Backend) {
     let replay = app.token(&client, &form).await;
 
     assert_eq!(error_of(replay).await, (400, "invalid_grant".into()));
-    assert_eq!(error_of(refresh(&app, &client, &s(&first, "refresh_token"), None).await).await.1, "invalid_grant");
-    assert_eq!(userinfo_status(&app, &s(&first, "access_token")).await, 401);
+    assert_eq!(error_of(app.refresh(&client, &s(&first, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(app.userinfo_status(&s(&first, "access_token")).await, 401);
 }
 
 async fn concurrent_redemptions_revoke_the_winners_refresh_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let client = offline_client(&app, "rp").await;
+    let client = app.offline_client("rp").await;
     app.alice().await;
     let mut params = auth_params(&client, "openid offline_access");
     params.push(("prompt", "consent"));
     let back = Browser::default().authorize_and_log_in(&app, &params).await;
     let code = query(&back, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
 
     let attempts = (0..20).map(|_| {
-        let request = app.http.post(app.url("/token")).basic_auth(&client.id, client.secret.as_ref()).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", client.redirect_uri.as_str()),
-            ("code_verifier", VERIFIER),
-        ]);
+        let request = app.request_as("/token", &client, &form);
         tokio::spawn(async move {
             let response = request.send().await.unwrap();
             (response.status().as_u16(), response.json::<Value>().await.unwrap())
@@ -368,6 +338,6 @@ async fn concurrent_redemptions_revoke_the_winners_refresh_token(backend: Backen
 
     assert_eq!(winners.len(), 1, "exactly one redemption wins");
     let winner = &winners[0];
-    assert_eq!(error_of(refresh(&app, &client, &s(winner, "refresh_token"), None).await).await.1, "invalid_grant");
-    assert_eq!(userinfo_status(&app, &s(winner, "access_token")).await, 401);
+    assert_eq!(error_of(app.refresh(&client, &s(winner, "refresh_token"), None).await).await.1, "invalid_grant");
+    assert_eq!(app.userinfo_status(&s(winner, "access_token")).await, 401);
 }

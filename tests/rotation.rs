@@ -52,7 +52,7 @@ fn id_token(tokens: &Value) -> String {
 async fn jwks_at(app: &TestApp, t: i64) -> CoreJsonWebKeySet {
     app.clock.set(t);
     app.maintain().await;
-    serde_json::from_value(app.get_json("/jwks").await).unwrap()
+    serde_json::from_value(app.jwks().await).unwrap()
 }
 
 /// Verifies an ID token as an RP holding `jwks` would, at the test clock's time.
@@ -101,13 +101,10 @@ async fn a_caching_rp_never_meets_an_unknown_kid(backend: Backend) {
     app.clock.set(rotation.activates_at + 1);
     verify(&app, &client, &served, &late).unwrap();
     let lifetime = app.state.config.key_timing().retention();
-    let kids = |jwks: Value| -> Vec<String> {
-        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
-    };
     app.clock.set(rotation.activates_at + lifetime - 1);
-    assert!(kids(app.get_json("/jwks").await).contains(&old_kid));
+    assert!(app.jwks_kids().await.contains(&old_kid));
     app.clock.set(rotation.activates_at + lifetime);
-    assert!(!kids(app.get_json("/jwks").await).contains(&old_kid), "removed once its last token expired");
+    assert!(!app.jwks_kids().await.contains(&old_kid), "removed once its last token expired");
 }
 
 /// The invariants on a grid of moments: whatever key signs at `t` was in the JWKS
@@ -118,9 +115,7 @@ async fn assert_publish_before_use_and_retire_after_use(app: &TestApp, from: i64
     let mut signing = Vec::new();
     for t in (from..=to).step_by(step as usize) {
         app.clock.set(t);
-        let jwks = app.get_json("/jwks").await;
-        let kids: BTreeSet<String> =
-            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
+        let kids: BTreeSet<String> = app.jwks_kids().await.into_iter().collect();
         published.push((t, kids));
         signing.push((t, app.state.keys.current().active(Alg::Rs256, t).unwrap().kid().to_owned()));
     }
@@ -303,11 +298,7 @@ async fn rotating_under_load_never_fails_a_caching_rp(backend: Backend) {
         }
         let now = app.clock.now();
         let requests = (0..8).map(|_| {
-            let request = app
-                .http
-                .post(app.url("/token"))
-                .basic_auth(&service.id, service.secret.as_ref())
-                .form(&[("grant_type", "client_credentials")]);
+            let request = app.request_as("/token", &service, &[("grant_type", "client_credentials")]);
             tokio::spawn(async move { request.send().await.unwrap().json::<Value>().await.unwrap() })
         });
         let mut tokens = Vec::new();
@@ -316,7 +307,7 @@ async fn rotating_under_load_never_fails_a_caching_rp(backend: Backend) {
         }
         // The RP: refetch only when its copy has reached max-age.
         if cache.as_ref().is_none_or(|(fetched, _)| now >= fetched + MAX_AGE) {
-            cache = Some((now, app.get_json("/jwks").await));
+            cache = Some((now, app.jwks().await));
         }
         let (fetched, jwks) = cache.as_ref().unwrap();
         for token in tokens {

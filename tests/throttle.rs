@@ -72,7 +72,7 @@ async fn a_trusted_proxy_header_names_the_address(backend: Backend) {
     app.alice().await;
     let mut browser = Browser::default();
     let form = open_form(&app, &mut browser, &client).await;
-    let cookies = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let cookies = browser.cookie_header();
     let url = url::Url::parse(&app.issuer).unwrap().join(&form.path).unwrap().to_string();
     let post = |forwarded: &'static str, user: String| {
         let fields = [
@@ -100,7 +100,7 @@ async fn a_burst_of_parallel_guesses_is_throttled_too(backend: Backend) {
     app.alice().await;
     let mut browser = Browser::default();
     let form = open_form(&app, &mut browser, &client).await;
-    let cookies = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let cookies = browser.cookie_header();
     let url = url::Url::parse(&app.issuer).unwrap().join(&form.path).unwrap().to_string();
 
     let guesses = (0..30).map(|i| {

@@ -7,9 +7,11 @@ use std::time::Duration;
 use gatehouse::clock::Clock;
 use serde_json::Value;
 
-use crate::authorize_errors::assert_rfc6749_description;
 use crate::backend_tests;
-use crate::common::{Backend, Browser, ClientSpec, TestApp, TestClient, VERIFIER, auth_params, jwt_claims, query};
+use crate::common::{
+    Backend, Browser, ClientSpec, TestApp, TestClient, VERIFIER, assert_rfc6749_description, auth_params, jwt_claims,
+    query,
+};
 
 backend_tests!(
     failed_client_authentication_is_invalid_client,
@@ -71,19 +73,6 @@ async fn assert_unredeemed(app: &TestApp, code: &str) {
     assert_eq!(app.store.find_grant(&row.grant_id).await.unwrap(), None, "no grant was created");
 }
 
-async fn redeems(app: &TestApp, client: &TestClient, code: &str) -> Value {
-    let response = app.token(client, &redeem_form(client, code)).await;
-    assert_eq!(response.status(), 200, "the code still works for its own client");
-    response.json().await.unwrap()
-}
-
-async fn userinfo_status(app: &TestApp, access_token: &str) -> (u16, String) {
-    let response = app.http.get(app.url("/userinfo")).bearer_auth(access_token).send().await.unwrap();
-    let challenge =
-        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    (response.status().as_u16(), challenge)
-}
-
 async fn failed_client_authentication_is_invalid_client(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
@@ -136,7 +125,7 @@ async fn failed_client_authentication_is_invalid_client(backend: Backend) {
     assert_token_error(response, "invalid_grant", "another client's code").await;
 
     assert_unredeemed(&app, &code).await;
-    redeems(&app, &client, &code).await;
+    app.redeem(&client, &code).await;
 }
 
 async fn malformed_token_requests_are_invalid_request(backend: Backend) {
@@ -200,7 +189,7 @@ async fn grant_types_are_checked(backend: Backend) {
     assert_token_error(app.token(&machine, &form).await, "unauthorized_client", "client_credentials only").await;
 
     assert_unredeemed(&app, &code).await;
-    redeems(&app, &client, &code).await;
+    app.redeem(&client, &code).await;
 }
 
 async fn bad_codes_are_invalid_grant_and_leave_the_code_usable(backend: Backend) {
@@ -236,7 +225,7 @@ async fn bad_codes_are_invalid_grant_and_leave_the_code_usable(backend: Backend)
     assert_token_error(app.token(&other, &form).await, "invalid_grant", "another client's code").await;
 
     assert_unredeemed(&app, &code).await;
-    let tokens = redeems(&app, &client, &code).await;
+    let tokens = app.redeem(&client, &code).await;
     assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["aud"], "rp");
 }
 
@@ -272,7 +261,7 @@ async fn expired_codes_and_disabled_users_are_invalid_grant(backend: Backend) {
     // Codes live 60 seconds.
     let fresh = code_for(&app, &mut browser, &client).await;
     app.clock.advance(Duration::from_secs(59));
-    redeems(&app, &client, &fresh).await;
+    app.redeem(&client, &fresh).await;
     let code = code_for(&app, &mut browser, &client).await;
     app.clock.advance(Duration::from_secs(61));
     assert_token_error(app.token(&client, &redeem_form(&client, &code)).await, "invalid_grant", "expired").await;
@@ -290,9 +279,9 @@ async fn a_replayed_code_fails_and_revokes_the_first_tokens(backend: Backend) {
     let client = app.client().await;
     app.alice().await;
     let code = code_for(&app, &mut Browser::default(), &client).await;
-    let first = redeems(&app, &client, &code).await;
+    let first = app.redeem(&client, &code).await;
     let access_token = first["access_token"].as_str().unwrap();
-    assert_eq!(userinfo_status(&app, access_token).await.0, 200);
+    assert_eq!(app.userinfo_status(access_token).await, 200);
     let grant_id = jwt_claims(access_token)["grant_id"].as_str().unwrap().to_owned();
 
     // Immediately (oidcc-codereuse) and 30 s later (oidcc-codereuse-30seconds).
@@ -303,8 +292,10 @@ async fn a_replayed_code_fails_and_revokes_the_first_tokens(backend: Backend) {
     let replay = app.token(&client, &redeem_form(&client, &code)).await;
     assert_token_error(replay, "invalid_grant", "replay after 30 s").await;
 
-    let (status, challenge) = userinfo_status(&app, access_token).await;
-    assert_eq!(status, 401, "the first redemption's access token is revoked");
+    let response = app.userinfo(access_token).await;
+    assert_eq!(response.status(), 401, "the first redemption's access token is revoked");
+    let challenge =
+        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
     let grant = app.store.find_grant(&grant_id).await.unwrap().expect("the grant exists");
     assert_eq!(grant.revoked_at, Some(revoked_at), "revoked at the first replay");
@@ -315,16 +306,13 @@ async fn of_twenty_concurrent_redemptions_one_wins_and_is_then_revoked(backend: 
     let client = app.client().await;
     app.alice().await;
     let code = code_for(&app, &mut Browser::default(), &client).await;
-    let url = app.url("/token");
-    let (id, secret) = (client.id.clone(), client.secret.clone().unwrap());
-    let form: Vec<(String, String)> =
-        redeem_form(&client, &code).into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let form = redeem_form(&client, &code);
 
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..20 {
-        let (http, url, id, secret, form) = (app.http.clone(), url.clone(), id.clone(), secret.clone(), form.clone());
+        let request = app.request_as("/token", &client, &form);
         tasks.spawn(async move {
-            let response = http.post(url).basic_auth(id, Some(secret)).form(&form).send().await.unwrap();
+            let response = request.send().await.unwrap();
             (response.status().as_u16(), response.json::<Value>().await.unwrap())
         });
     }
@@ -337,8 +325,7 @@ async fn of_twenty_concurrent_redemptions_one_wins_and_is_then_revoked(backend: 
         assert_eq!((*status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     }
     let access_token = winners[0]["access_token"].as_str().unwrap();
-    let (status, _) = userinfo_status(&app, access_token).await;
-    assert_eq!(status, 401, "the replays revoked the winner's grant");
+    assert_eq!(app.userinfo_status(access_token).await, 401, "the replays revoked the winner's grant");
     let grant_id = jwt_claims(access_token)["grant_id"].as_str().unwrap().to_owned();
     assert!(app.store.find_grant(&grant_id).await.unwrap().unwrap().revoked_at.is_some());
 }

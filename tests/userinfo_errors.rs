@@ -9,9 +9,10 @@ use gatehouse::clock::Clock;
 use gatehouse::keys::Alg;
 use serde_json::{Value, json};
 
-use crate::authorize_errors::assert_rfc6749_description;
 use crate::backend_tests;
-use crate::common::{Backend, Browser, TestApp, TestClient, auth_params, jwt_claims, query};
+use crate::common::{
+    Backend, Browser, TestApp, TestClient, assert_rfc6749_description, auth_params, jwt_claims, query,
+};
 
 backend_tests!(
     without_a_token_the_challenge_names_only_the_realm,
@@ -39,10 +40,6 @@ fn rs256(der: &[u8], header: &Value, claims: &Value) -> String {
     let mut sig = vec![0u8; pair.public_key().modulus_len()];
     pair.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
     format!("{input}.{}", b64(&sig))
-}
-
-async fn get(app: &TestApp, token: &str) -> reqwest::Response {
-    app.http.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap()
 }
 
 /// An RFC 6750 §3 error: the status, the challenge with realm and error, and a JSON body.
@@ -84,7 +81,7 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
     let (access, id_token) = (issued["access_token"].as_str().unwrap(), issued["id_token"].as_str().unwrap());
     let claims = jwt_claims(access);
     let now = app.clock.now();
-    let ours = crate::common::server_keys(&app).await;
+    let ours = app.server_keys().await;
     let rows = app.store.list_keys().await.unwrap();
     let our_key = ours.active(Alg::Rs256, now).unwrap();
     let our_kid = our_key.kid().to_owned();
@@ -144,15 +141,15 @@ async fn forged_tokens_are_invalid_token(backend: Backend) {
         ("our key, typ JWT", our_key.sign("JWT", &claims).unwrap()),
     ];
     for (case, token) in cases {
-        assert_bearer_error(&app, get(&app, &token).await, 401, "invalid_token", case).await;
+        assert_bearer_error(&app, app.userinfo(&token).await, 401, "invalid_token", case).await;
     }
 
     // Each case fails for its one fault: the same claims, signed properly, are accepted.
     for typ in ["at+jwt", "application/at+jwt"] {
         let genuine = rs256(&our_der, &json!({"alg": "RS256", "typ": typ, "kid": our_kid}), &claims);
-        assert_eq!(get(&app, &genuine).await.status(), 200, "{typ}");
+        assert_eq!(app.userinfo(&genuine).await.status(), 200, "{typ}");
     }
-    assert_eq!(get(&app, access).await.status(), 200);
+    assert_eq!(app.userinfo(access).await.status(), 200);
 }
 
 async fn expired_revoked_and_disabled_are_invalid_token(backend: Backend) {
@@ -163,22 +160,22 @@ async fn expired_revoked_and_disabled_are_invalid_token(backend: Backend) {
 
     // Access tokens live an hour by gatehouse's clock.
     app.clock.advance(Duration::from_secs(3599));
-    assert_eq!(get(&app, &access).await.status(), 200);
+    assert_eq!(app.userinfo(&access).await.status(), 200);
     app.clock.advance(Duration::from_secs(2));
-    assert_bearer_error(&app, get(&app, &access).await, 401, "invalid_token", "expired").await;
+    assert_bearer_error(&app, app.userinfo(&access).await, 401, "invalid_token", "expired").await;
 
     // Revoking the grant ends its access tokens at once.
     let access = tokens(&app, &client, "openid").await["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(get(&app, &access).await.status(), 200);
+    assert_eq!(app.userinfo(&access).await.status(), 200);
     let grant_id = jwt_claims(&access)["grant_id"].as_str().unwrap().to_owned();
     assert!(app.store.revoke_grant(&grant_id, app.clock.now()).await.unwrap());
-    assert_bearer_error(&app, get(&app, &access).await, 401, "invalid_token", "revoked grant").await;
+    assert_bearer_error(&app, app.userinfo(&access).await, 401, "invalid_token", "revoked grant").await;
 
     // A user disabled after the login gets nothing from userinfo.
     let access = tokens(&app, &client, "openid").await["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(get(&app, &access).await.status(), 200);
+    assert_eq!(app.userinfo(&access).await.status(), 200);
     assert!(app.store.set_disabled("alice", true, app.clock.now()).await.unwrap());
-    assert_bearer_error(&app, get(&app, &access).await, 401, "invalid_token", "disabled user").await;
+    assert_bearer_error(&app, app.userinfo(&access).await, 401, "invalid_token", "disabled user").await;
 }
 
 async fn the_token_comes_one_way_and_a_form_body_is_one(backend: Backend) {
@@ -224,7 +221,7 @@ async fn without_openid_the_scope_is_insufficient(backend: Backend) {
     assert_eq!(issued["scope"], "profile email");
     assert!(issued.get("id_token").is_none(), "no ID token without openid");
 
-    let response = get(&app, issued["access_token"].as_str().unwrap()).await;
+    let response = app.userinfo(issued["access_token"].as_str().unwrap()).await;
 
     assert_bearer_error(&app, response, 403, "insufficient_scope", "scope without openid").await;
 }
