@@ -73,14 +73,7 @@ pub async fn authenticate(store: &dyn Store, credentials: &Credentials) -> Resul
         Credentials::Basic { id, secret } | Credentials::Post { id, secret } => (id, Some(secret)),
         Credentials::None { id } => (id, None),
     };
-    let client = store
-        .find_client(id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "store failure during client authentication");
-            OAuthError::server_error()
-        })?
-        .ok_or_else(failed)?;
+    let client = store.find_client(id).await?.ok_or_else(failed)?;
     let ok = match (client.kind, &client.secret_hash, secret) {
         (ClientKind::Confidential, Some(hash), Some(secret)) => crate::secret::verify(secret, hash),
         (ClientKind::Public, None, None) => true,

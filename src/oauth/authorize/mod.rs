@@ -23,14 +23,13 @@ pub enum AuthorizeError {
     Page(String),
     /// Sent back to the verified redirect URI.
     Redirect(ErrorRedirect),
-    /// The store failed.
-    Server,
+    /// The server failed (`server_error`, already logged).
+    Server(OAuthError),
 }
 
 impl From<StoreError> for AuthorizeError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store failure at the authorization endpoint");
-        Self::Server
+        Self::Server(e.into())
     }
 }
 
@@ -53,7 +52,7 @@ pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>)
         Ok(request) => request,
         Err(AuthorizeError::Page(message)) => return Ok(Outcome::Page(message)),
         Err(AuthorizeError::Redirect(redirect)) => return Ok(Outcome::Redirect(redirect.url(issuer))),
-        Err(AuthorizeError::Server) => return Err(OAuthError::server_error()),
+        Err(AuthorizeError::Server(e)) => return Err(e),
     };
     let session = session::current(ctx.store, browser.session, ctx.now).await?;
     Ok(match decide(&request, session, ctx.now) {
