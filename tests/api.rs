@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod discovery;
 mod flow;
+mod input;
 mod keys;
 mod login_errors;
 mod refresh;

@@ -114,7 +114,9 @@ fn basic_auth(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthErro
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
     let unescape = |s: &str| -> Result<String, OAuthError> {
         let spaced = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced).decode_utf8().map(|c| c.into_owned()).map_err(|_| malformed())
+        let text = percent_encoding::percent_decode_str(&spaced).decode_utf8().map_err(|_| malformed())?;
+        // No client id or secret has a NUL, and PostgreSQL cannot compare text with one.
+        if text.contains('\0') { Err(malformed()) } else { Ok(text.into_owned()) }
     };
     Ok(Some((unescape(id)?, unescape(secret)?)))
 }

@@ -108,9 +108,16 @@ pub struct RequestedClaims {
     pub id_token: Vec<String>,
 }
 
+/// The most claim names a `claims` member may ask for, and the longest name: the
+/// names are kept with the request, so they are bounded.
+pub const MAX_REQUESTED_CLAIMS: usize = 64;
+/// See [`MAX_REQUESTED_CLAIMS`].
+pub const MAX_CLAIM_NAME_LEN: usize = 64;
+
 impl RequestedClaims {
     /// Parses the `claims` parameter: a JSON object whose `userinfo` and `id_token`
-    /// members are objects keyed by claim name (values `null` or an object).
+    /// members are objects keyed by claim name (values `null` or an object), at most
+    /// [`MAX_REQUESTED_CLAIMS`] names of at most [`MAX_CLAIM_NAME_LEN`] bytes each.
     pub fn parse(text: &str) -> Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|_| "claims is not valid JSON".to_owned())?;
         let Value::Object(top) = value else {
@@ -122,6 +129,14 @@ impl RequestedClaims {
                 Some(Value::Object(requests)) => {
                     if requests.values().any(|v| !(v.is_null() || v.is_object())) {
                         return Err(format!("each claim in claims.{member} must be null or an object"));
+                    }
+                    if requests.len() > MAX_REQUESTED_CLAIMS {
+                        return Err(format!("claims.{member} asks for more than {MAX_REQUESTED_CLAIMS} claims"));
+                    }
+                    if requests.keys().any(|name| name.len() > MAX_CLAIM_NAME_LEN) {
+                        return Err(format!(
+                            "a claim name in claims.{member} is longer than {MAX_CLAIM_NAME_LEN} bytes"
+                        ));
                     }
                     Ok(requests.keys().cloned().collect())
                 }
@@ -186,5 +201,12 @@ mod release_tests {
         assert!(RequestedClaims::parse("[]").is_err());
         assert!(RequestedClaims::parse(r#"{"userinfo":[]}"#).is_err());
         assert!(RequestedClaims::parse(r#"{"userinfo":{"name":true}}"#).is_err());
+        let long_name = format!(r#"{{"userinfo":{{"{}":null}}}}"#, "n".repeat(65));
+        assert!(RequestedClaims::parse(&long_name).unwrap_err().contains("longer than 64"));
+        let names: Vec<String> = (0..65).map(|i| format!(r#""c{i}":null"#)).collect();
+        let many = format!(r#"{{"id_token":{{{}}}}}"#, names.join(","));
+        assert!(RequestedClaims::parse(&many).unwrap_err().contains("more than 64"));
+        let names: Vec<String> = (0..64).map(|i| format!(r#""c{i}":null"#)).collect();
+        assert!(RequestedClaims::parse(&format!(r#"{{"id_token":{{{}}}}}"#, names.join(","))).is_ok());
     }
 }

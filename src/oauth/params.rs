@@ -55,10 +55,16 @@ impl Params {
     }
 }
 
+/// Decodes one name or value. A NUL character is refused: no OAuth value has one, and
+/// PostgreSQL cannot store or compare text that does.
 fn decode(raw: &[u8]) -> Result<String, String> {
     let spaced: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
     let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    String::from_utf8(bytes).map_err(|_| "the request is not valid UTF-8".to_owned())
+    let text = String::from_utf8(bytes).map_err(|_| "the request is not valid UTF-8".to_owned())?;
+    if text.contains('\0') {
+        return Err("the request contains a NUL character".to_owned());
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -81,6 +87,8 @@ mod tests {
         assert!(Params::parse(b"a=1&a=2").unwrap_err().contains("more than once"));
         assert!(Params::parse(b"a=%FF").unwrap_err().contains("UTF-8"));
         assert!(Params::parse(b"%C3=1").is_err());
+        assert!(Params::parse(b"client_id=a%00b").unwrap_err().contains("NUL"));
+        assert!(Params::parse(b"a%00=1").unwrap_err().contains("NUL"));
         // An empty repeat counts as omitted.
         assert_eq!(Params::parse(b"a=1&a=").unwrap().get("a"), Some("1"));
     }

@@ -18,7 +18,9 @@ pub(crate) fn postgres_url() -> String {
         _ if std::env::var_os("CI").is_some() => {
             panic!("CI is set but DATABASE_URL does not point at Postgres: the Postgres tests must run")
         }
-        _ => panic!("DATABASE_URL does not point at Postgres now, but did when the tests were built"),
+        _ => panic!(
+            "this PostgreSQL variant needs DATABASE_URL=postgres://… (set it when building and running the tests)"
+        ),
     }
 }
 

@@ -14,17 +14,26 @@ use crate::oauth::response::ErrorRedirect;
 use crate::oauth::scope::Scope;
 use crate::store::{Client, ClientKind, GrantType, Store};
 
-/// The longest `nonce` or `login_hint` kept; longer ones are refused rather than stored.
-const MAX_VALUE_LEN: usize = 1024;
+/// The longest `nonce`, `login_hint` or `ui_locales` accepted; longer ones are
+/// refused rather than stored or echoed.
+pub(crate) const MAX_VALUE_LEN: usize = 1024;
+/// The longest `state` accepted. Some relying parties keep their whole request in it
+/// (ASP.NET Core's handler sends one to two kilobytes), so it may be longer.
+pub(crate) const MAX_STATE_LEN: usize = 4096;
 
 /// Validates an authorization request in the order that decides where errors go.
 pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
     let client = check_client(ctx.store, params).await?;
     let redirect_uri = check_redirect_uri(&client, params)?;
-    let state = params.get("state").map(str::to_owned);
+    // A state too long to echo is left out of the error that says so.
+    let (state, state_error) = match params.get("state") {
+        Some(state) if state.len() > MAX_STATE_LEN => (None, Some(too_long("state", MAX_STATE_LEN))),
+        state => (state.map(str::to_owned), None),
+    };
     let redirect = |error: OAuthError| {
         AuthorizeError::Redirect(ErrorRedirect { redirect_uri: redirect_uri.clone(), state: state.clone(), error })
     };
+    state_error.map_or(Ok(()), Err).map_err(redirect)?;
     check_request_objects(params).map_err(redirect)?;
     check_response_type(&client, params).map_err(redirect)?;
     let scope = check_scope(&client, params).map_err(redirect)?;
@@ -34,6 +43,7 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
     let claims = check_claims(params).map_err(redirect)?;
     let nonce = check_length(params, "nonce").map_err(redirect)?;
     let login_hint = check_length(params, "login_hint").map_err(redirect)?;
+    check_length(params, "ui_locales").map_err(redirect)?;
     let hinted_sub = check_id_token_hint(&ctx.keys, ctx.issuer.as_str(), &client, params).map_err(redirect)?;
     Ok(AuthorizationRequest {
         client_id: client.id,
@@ -161,13 +171,16 @@ fn check_claims(params: &Params) -> Result<Option<RequestedClaims>, OAuthError> 
     params.get("claims").map(|c| RequestedClaims::parse(c).map_err(OAuthError::invalid_request)).transpose()
 }
 
+/// A value kept or echoed is at most [`MAX_VALUE_LEN`] bytes.
 fn check_length(params: &Params, name: &'static str) -> Result<Option<String>, OAuthError> {
     match params.get(name) {
-        Some(v) if v.len() > MAX_VALUE_LEN => {
-            Err(OAuthError::invalid_request(format!("{name} is longer than {MAX_VALUE_LEN} bytes")))
-        }
+        Some(v) if v.len() > MAX_VALUE_LEN => Err(too_long(name, MAX_VALUE_LEN)),
         v => Ok(v.map(str::to_owned)),
     }
+}
+
+fn too_long(name: &str, limit: usize) -> OAuthError {
+    OAuthError::invalid_request(format!("{name} is longer than {limit} bytes"))
 }
 
 /// OIDC Core §3.1.2.1: `id_token_hint` must be an ID token this issuer issued to this
