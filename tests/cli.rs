@@ -122,6 +122,8 @@ async fn client_errors_leave_the_store_unchanged(backend: Backend) {
         (&["client", "add", "new", "--redirect-uri", "http://app.example/cb"], "plain http is allowed only"),
         (&["client", "add", "new", "--redirect-uri", "https://a.example/cb#frag"], "fragment"),
         (&["client", "add", "new", "--redirect-uri", "/relative"], "not an absolute URI"),
+        (&["client", "add", "new", "--redirect-uri", "https://user@a.example/cb"], "user information"),
+        (&["client", "add", "new", "--redirect-uri", "http://u:p@127.0.0.1/cb"], "user information"),
         (
             &["client", "add", "new", "--redirect-uri", "https://a.example/cb", "--grant-type", "implicit"],
             "unknown grant type `implicit`",

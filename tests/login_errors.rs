@@ -15,6 +15,7 @@ backend_tests!(
     a_login_form_is_used_once,
     logging_in_needs_the_browser_cookie,
     cookies_are_http_only_lax_and_scoped_to_the_issuer,
+    behind_https_cookies_are_host_only_and_a_planted_one_is_ignored,
 );
 
 const FAILED: &str = "Incorrect username or password.";
@@ -230,4 +231,46 @@ async fn cookies_are_http_only_lax_and_scoped_to_the_issuer(backend: Backend) {
             assert!(value.len() >= 43, "{name}: at least 256 bits: {raw:?}");
         }
     }
+}
+
+/// Behind an https issuer the cookies carry the `__Host-` prefix (Secure, Path=/, no
+/// Domain), so a cookie planted from a sibling domain under the plain name is ignored.
+async fn behind_https_cookies_are_host_only_and_a_planted_one_is_ignored(backend: Backend) {
+    for issuer_path in ["", "/tenant"] {
+        let options = Options { issuer_path: issuer_path.into(), https_issuer: true, ..Default::default() };
+        let app = TestApp::spawn_with(backend, options).await;
+        let client = app.client().await;
+        app.alice().await;
+        let mut browser = Browser::default();
+        browser.authorize_and_log_in(&app, &auth_params(&client, "openid")).await;
+
+        for name in ["gatehouse_browser", "gatehouse_session"] {
+            let prefix = format!("__Host-{name}");
+            let raw: Vec<&String> = browser.set_cookies.iter().filter(|c| c.starts_with(&prefix)).collect();
+            assert_eq!(raw.len(), 1, "{name} is set once, prefixed: {:?}", browser.set_cookies);
+            let attributes: Vec<String> = raw[0].split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+            for required in ["secure", "path=/", "httponly", "samesite=lax"] {
+                assert!(attributes.contains(&required.to_owned()), "{name}: {required}: {raw:?}");
+            }
+            assert!(!attributes.iter().any(|a| a.starts_with("domain")), "{name}: host-only: {raw:?}");
+        }
+
+        // The session, replayed under the plain name (as a sibling domain could plant
+        // it), is not a session; under its own name it is.
+        let (name, value) =
+            browser.cookies.iter().find(|(name, _)| name.starts_with("__Host-gatehouse_session")).unwrap();
+        let mut params = auth_params(&client, "openid");
+        params.push(("prompt", "none"));
+        for (cookie, answer) in [(format!("gatehouse_session={value}"), "error"), (format!("{name}={value}"), "code")] {
+            let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
+            let plain = app.url("/authorize").replacen("https://", "http://", 1);
+            let response = app.http.get(format!("{plain}?{query}")).header("cookie", &cookie).send().await.unwrap();
+            let back = url::Url::parse(&location(&response)).unwrap();
+            assert!(query_has(&back, answer), "{cookie}: expected {answer} in {back}");
+        }
+    }
+}
+
+fn query_has(url: &url::Url, name: &str) -> bool {
+    query(url, name).is_some()
 }

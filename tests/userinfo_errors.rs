@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::common::{
-    Backend, Browser, TestApp, TestClient, assert_rfc6749_description, auth_params, jwt_claims, query,
+    Backend, Browser, TestApp, TestClient, assert_rfc6749_description, auth_params, jwt_claims, jwt_header, query,
+    server_key_der,
 };
 
 backend_tests!(
@@ -20,6 +21,7 @@ backend_tests!(
     expired_revoked_and_disabled_are_invalid_token,
     the_token_comes_one_way_and_a_form_body_is_one,
     without_openid_the_scope_is_insufficient,
+    critical_headers_and_tokens_from_the_future_are_refused,
 );
 
 /// Logs alice in for `client` with `scope`; returns the token response.
@@ -224,4 +226,38 @@ async fn without_openid_the_scope_is_insufficient(backend: Backend) {
     let response = app.userinfo(issued["access_token"].as_str().unwrap()).await;
 
     assert_bearer_error(&app, response, 403, "insufficient_scope", "scope without openid").await;
+}
+
+/// Signed with the server's own key, a token is still refused when its header has
+/// `crit` (RFC 7515 §4.1.11: gatehouse understands no extension) or its `nbf` or `iat`
+/// lies in the future beyond the clock skew allowed between instances (30 s).
+async fn critical_headers_and_tokens_from_the_future_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    app.alice().await;
+    let access_token = tokens(&app, &client, "openid").await["access_token"].as_str().unwrap().to_owned();
+    let (header, claims) = (jwt_header(&access_token), jwt_claims(&access_token));
+    let der = server_key_der();
+    let now = app.clock.now();
+    let with = |name: &str, value: Value| {
+        let mut changed = claims.clone();
+        changed[name] = value;
+        changed
+    };
+
+    // Re-signed unchanged, or stamped within the skew, the token is good: the signing works.
+    assert_eq!(app.userinfo_status(&rs256(&der, &header, &claims)).await, 200);
+    assert_eq!(app.userinfo_status(&rs256(&der, &header, &with("iat", json!(now + 30)))).await, 200);
+
+    let mut critical = header.clone();
+    critical["crit"] = json!(["exp"]);
+    let cases = [
+        ("crit", rs256(&der, &critical, &claims)),
+        ("iat in the future", rs256(&der, &header, &with("iat", json!(now + 31)))),
+        ("nbf in the future", rs256(&der, &header, &with("nbf", json!(now + 3600)))),
+    ];
+    for (case, token) in cases {
+        let response = app.userinfo(&token).await;
+        assert_bearer_error(&app, response, 401, "invalid_token", case).await;
+    }
 }

@@ -4,9 +4,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 
+use super::AppState;
+use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::respond::{error_page, see_other, server_error_page};
-use super::{AppState, cookies};
 use crate::oauth::authorize::{self, Outcome};
 use crate::oauth::login::Browser;
 
@@ -23,8 +24,8 @@ pub(super) async fn handle(
         return see_other(&format!("{}/authorize?{}", state.config.issuer.path(), params.to_query()));
     }
     let browser = Browser {
-        id: cookies::get(&headers, cookies::BROWSER),
-        session: cookies::get(&headers, cookies::SESSION),
+        id: state.cookies.get(&headers, Cookie::Browser),
+        session: state.cookies.get(&headers, Cookie::Session),
         address: None,
     };
     match authorize::authorize(&state.context(), &params, browser).await {
@@ -34,7 +35,7 @@ pub(super) async fn handle(
             let issuer = &state.config.issuer;
             let mut response = see_other(&format!("{}/login?request={}", issuer.path(), begun.request_id));
             if let Some(id) = begun.new_browser_id {
-                response.headers_mut().append(header::SET_COOKIE, cookies::set(issuer, cookies::BROWSER, &id));
+                response.headers_mut().append(header::SET_COOKIE, state.cookies.set(Cookie::Browser, &id));
             }
             response
         }

@@ -6,9 +6,10 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 
+use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::respond::{error_page, see_other, server_error_page};
-use super::{AppState, cookies, pages};
+use super::{AppState, pages};
 use crate::oauth::login::{self, Browser, Failure, Form, Outcome, Refusal};
 
 /// Shows the form for a pending request (GET), or checks the credentials (POST).
@@ -20,8 +21,8 @@ pub(super) async fn handle(
     PageParams(params): PageParams,
 ) -> Response {
     let browser = Browser {
-        id: cookies::get(&headers, cookies::BROWSER),
-        session: cookies::get(&headers, cookies::SESSION),
+        id: state.cookies.get(&headers, Cookie::Browser),
+        session: state.cookies.get(&headers, Cookie::Session),
         address: client_address(&state, &headers, &extensions),
     };
     let ctx = state.context();
@@ -34,7 +35,7 @@ pub(super) async fn handle(
         Ok(Outcome::Form(form)) => render_form(&state, &form),
         Ok(Outcome::LoggedIn { redirect, session_cookie }) => {
             let mut response = see_other(&redirect);
-            let cookie = cookies::set(&state.config.issuer, cookies::SESSION, &session_cookie);
+            let cookie = state.cookies.set(Cookie::Session, &session_cookie);
             response.headers_mut().append(header::SET_COOKIE, cookie);
             response
         }

@@ -41,13 +41,16 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The discovery document, built once from the configuration.
     discovery: Arc<[u8]>,
+    /// How the issuer names and scopes its cookies.
+    cookies: Arc<cookies::Cookies>,
 }
 
 impl AppState {
     /// Assembles the state; the discovery document is rendered here, once.
     pub fn new(config: Config, store: Arc<dyn Store>, keys: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
         let discovery = discovery::document(&config).into();
-        Self { config: Arc::new(config), store, keys, clock, discovery }
+        let cookies = Arc::new(cookies::Cookies::for_issuer(&config.issuer));
+        Self { config: Arc::new(config), store, keys, clock, discovery, cookies }
     }
 
     /// What protocol code needs for one request: the keys as loaded now, and now.
@@ -58,6 +61,7 @@ impl AppState {
             issuer: &self.config.issuer,
             lifetimes: &self.config.lifetimes,
             now: self.clock.now(),
+            clock_skew: self.config.clock_skew,
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn check_client_id(id: &str) -> Result<(), String> {
 }
 
 /// Checks a redirect URI for registration (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1):
-/// absolute, no fragment; `https`, or `http` on a loopback host, or a private-use
+/// absolute, no fragment, no user information; `https`, or `http` on a loopback host, or a private-use
 /// scheme in reverse-domain form (`com.example.app:/callback`) for native apps.
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     let refuse = |why: &str| Err(format!("invalid redirect URI `{uri}`: {why}"));
@@ -25,6 +25,10 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     };
     if url.fragment().is_some() || uri.contains('#') {
         return refuse("it must not contain a fragment (RFC 6749 §3.1.2)");
+    }
+    // `https://app.example@evil.example/` reads to a person as app.example.
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("it must not contain user information (`user@`)");
     }
     match url.scheme() {
         "https" => Ok(()),
@@ -59,7 +63,15 @@ mod tests {
         ] {
             assert!(check_redirect_uri(good).is_ok(), "{good}");
         }
-        for bad in ["/cb", "https://app.example/cb#x", "http://app.example/cb", "javascript:alert(1)", "myapp://cb"] {
+        for bad in [
+            "/cb",
+            "https://app.example/cb#x",
+            "http://app.example/cb",
+            "javascript:alert(1)",
+            "myapp://cb",
+            "https://user@app.example/cb",
+            "https://:secret@app.example/cb",
+        ] {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }
     }

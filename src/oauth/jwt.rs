@@ -1,11 +1,12 @@
 //! Verifying JWTs presented back to gatehouse (access tokens, `id_token_hint`) with
 //! jsonwebtoken: signature by one of our keys named by `kid`, the key's own `alg`
-//! (so `none` and algorithm confusion are refused), `typ`, and `iss`. Expiry is left
-//! to the caller, who checks it against gatehouse's clock.
+//! (so `none` and algorithm confusion are refused), no `crit` header, `typ`, `iss`,
+//! and no `nbf` or `iat` in the future by gatehouse's clock. Expiry is left to the
+//! caller: an expired `id_token_hint` is still a good hint.
 
 use serde_json::{Map, Value};
 
-use crate::keys::KeySet;
+use super::Context;
 
 /// Why a presented JWT was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -25,12 +26,23 @@ pub enum JwtError {
     /// Issued by someone else.
     #[error("wrong issuer")]
     Issuer,
+    /// The header names extensions that must be understood (`crit`, RFC 7515 §4.1.11):
+    /// gatehouse signs none, so it understands none.
+    #[error("critical header extension")]
+    Critical,
+    /// Not valid yet: `nbf` or `iat` is later than now, beyond the clock skew allowed
+    /// between instances.
+    #[error("not valid yet")]
+    NotYetValid,
 }
 
-/// Verifies `token` and returns its claims.
-pub fn verify(keys: &KeySet, token: &str, typ: &str, issuer: &str) -> Result<Map<String, Value>, JwtError> {
+/// Verifies `token`, a JWT of type `typ` that gatehouse issued, and returns its claims.
+pub fn verify(ctx: &Context<'_>, token: &str, typ: &str) -> Result<Map<String, Value>, JwtError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
-    let key = header.kid.as_deref().and_then(|kid| keys.find(kid)).ok_or(JwtError::UnknownKey)?;
+    if header.crit.is_some() {
+        return Err(JwtError::Critical);
+    }
+    let key = header.kid.as_deref().and_then(|kid| ctx.keys.find(kid)).ok_or(JwtError::UnknownKey)?;
     if header.alg != key.alg().jsonwebtoken() {
         return Err(JwtError::UnknownKey);
     }
@@ -48,8 +60,13 @@ pub fn verify(keys: &KeySet, token: &str, typ: &str, issuer: &str) -> Result<Map
     validation.required_spec_claims.clear();
     let data = jsonwebtoken::decode::<Map<String, Value>>(token, key.decoding_key(), &validation)
         .map_err(|_| JwtError::Signature)?;
-    if data.claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+    if data.claims.get("iss").and_then(Value::as_str) != Some(ctx.issuer.as_str()) {
         return Err(JwtError::Issuer);
+    }
+    let latest = ctx.now + ctx.clock_skew;
+    let in_future = |name: &str| data.claims.get(name).and_then(Value::as_i64).is_some_and(|t| t > latest);
+    if in_future("nbf") || in_future("iat") {
+        return Err(JwtError::NotYetValid);
     }
     Ok(data.claims)
 }

@@ -40,6 +40,9 @@ pub struct Context<'a> {
     pub lifetimes: &'a Lifetimes,
     /// The time of the request.
     pub now: UnixTime,
+    /// How far instances' clocks may differ: a token another instance just issued
+    /// may look this much younger than it is.
+    pub clock_skew: i64,
 }
 
 /// The user with subject `id`, if they may still use what was granted to them: they

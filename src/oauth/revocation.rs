@@ -23,7 +23,7 @@ pub async fn revoke(ctx: &Context<'_>, client: &Client, params: &Params) -> Resu
         return Ok(());
     }
     // An access token: ours, by signature, even if expired.
-    if let Ok(claims) = super::jwt::verify(&ctx.keys, token, ACCESS_TOKEN_TYP, ctx.issuer.as_str()) {
+    if let Ok(claims) = super::jwt::verify(ctx, token, ACCESS_TOKEN_TYP) {
         let own = claims.get("client_id").and_then(Value::as_str) == Some(client.id.as_str());
         let jti = claims.get("jti").and_then(Value::as_str);
         let exp = claims.get("exp").and_then(Value::as_i64);

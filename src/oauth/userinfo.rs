@@ -26,7 +26,7 @@ pub struct AccessToken {
 pub async fn verify_access_token(ctx: &Context<'_>, token: &str) -> Result<AccessToken, OAuthError> {
     let (issuer, now) = (ctx.issuer.as_str(), ctx.now);
     let invalid = || OAuthError::invalid_token("the access token is invalid");
-    let claims = super::jwt::verify(&ctx.keys, token, ACCESS_TOKEN_TYP, issuer).map_err(|_| invalid())?;
+    let claims = super::jwt::verify(ctx, token, ACCESS_TOKEN_TYP).map_err(|_| invalid())?;
     let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(invalid)?;
     if now >= exp {
         return Err(OAuthError::invalid_token("the access token has expired"));

@@ -249,6 +249,12 @@ impl TestApp {
     }
 }
 
+/// The server's active fixture key (PKCS#1 DER): for tests that must sign as the
+/// server would, to show what it refuses even with a good signature.
+pub(crate) fn server_key_der() -> Vec<u8> {
+    fixture_der("active")
+}
+
 /// RS256 private keys shared by all tests, so that each does not pay for RSA
 /// generation: two for the server (its active and next key) and one foreign.
 /// Kept in files because nextest runs every test in its own process.

@@ -29,8 +29,14 @@ impl Browser {
         }
     }
 
+    /// GET `url` (absolute, or a path on the server). The server answers plain HTTP
+    /// even behind an https issuer, as behind a TLS-terminating proxy.
     pub(crate) async fn get(&mut self, app: &TestApp, url: &str) -> reqwest::Response {
-        let url = if url.starts_with("http") { url.to_owned() } else { format!("http://{}{url}", host(&app.issuer)) };
+        let url = match url.strip_prefix(&app.issuer) {
+            Some(path) => format!("http://{}{}{path}", host(&app.issuer), issuer_path(&app.issuer)),
+            None if url.starts_with("http") => url.to_owned(),
+            None => format!("http://{}{url}", host(&app.issuer)),
+        };
         let response = app.http.get(url).header("cookie", self.cookie_header()).send().await.unwrap();
         self.remember(&response);
         response
@@ -80,6 +86,10 @@ impl Browser {
         assert_eq!(done.status(), 303);
         url::Url::parse(&location(&done)).unwrap()
     }
+}
+
+fn issuer_path(issuer: &str) -> String {
+    url::Url::parse(issuer).unwrap().path().trim_end_matches('/').to_owned()
 }
 
 fn host(issuer: &str) -> String {

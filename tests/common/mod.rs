@@ -14,7 +14,9 @@ mod endpoints;
 mod jwt;
 mod log;
 
-pub(crate) use app::{ClientSpec, Options, TestApp, TestClient, fixture_keys, foreign_key_der, foreign_keys};
+pub(crate) use app::{
+    ClientSpec, Options, TestApp, TestClient, fixture_keys, foreign_key_der, foreign_keys, server_key_der,
+};
 pub(crate) use browser::{Browser, Form, hidden, location, login_tokens, open_form, query};
 pub(crate) use db::{Backend, TestDb};
 pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};

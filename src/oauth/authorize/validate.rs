@@ -3,7 +3,6 @@
 //! redirect URI are verified, a redirect to the client after that.
 
 use super::AuthorizeError;
-use crate::keys::KeySet;
 use crate::oauth::Context;
 use crate::oauth::claims::RequestedClaims;
 use crate::oauth::error::{ErrorCode, OAuthError};
@@ -44,7 +43,7 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
     let nonce = check_length(params, "nonce").map_err(redirect)?;
     let login_hint = check_length(params, "login_hint").map_err(redirect)?;
     check_length(params, "ui_locales").map_err(redirect)?;
-    let hinted_sub = check_id_token_hint(&ctx.keys, ctx.issuer.as_str(), &client, params).map_err(redirect)?;
+    let hinted_sub = check_id_token_hint(ctx, &client, params).map_err(redirect)?;
     Ok(AuthorizationRequest {
         client_id: client.id,
         redirect_uri,
@@ -185,14 +184,9 @@ fn too_long(name: &str, limit: usize) -> OAuthError {
 
 /// OIDC Core §3.1.2.1: `id_token_hint` must be an ID token this issuer issued to this
 /// client (an expired one is fine); its `sub` names the user the client expects.
-fn check_id_token_hint(
-    keys: &KeySet,
-    issuer: &str,
-    client: &Client,
-    params: &Params,
-) -> Result<Option<String>, OAuthError> {
+fn check_id_token_hint(ctx: &Context<'_>, client: &Client, params: &Params) -> Result<Option<String>, OAuthError> {
     let Some(hint) = params.get("id_token_hint") else { return Ok(None) };
-    let claims = crate::oauth::jwt::verify(keys, hint, "JWT", issuer)
+    let claims = crate::oauth::jwt::verify(ctx, hint, "JWT")
         .map_err(|_| OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer"))?;
     let for_client = match claims.get("aud") {
         Some(serde_json::Value::String(aud)) => aud == &client.id,
