@@ -18,6 +18,7 @@ pub mod password;
 pub mod secret;
 pub mod store;
 pub mod upkeep;
+pub mod username;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -214,6 +214,11 @@ async fn user_errors_leave_the_store_unchanged(backend: Backend) {
         (&["user", "add", "bob"], "", "the password must not be empty"),
         (&["user", "add", " bob"], "pw\n", "invalid username"),
         (&["user", "add", ""], "pw\n", "invalid username"),
+        // Look-alikes of the existing `alice`, and names no one can read reliably.
+        (&["user", "add", "ａｌｉｃｅ"], "pw\n", "username `ａｌｉｃｅ` is already taken"),
+        (&["user", "add", "al\u{200b}ice"], "pw\n", "invisible"),
+        (&["user", "add", "\u{430}lice"], "pw\n", "mixes scripts"),
+        (&["user", "add", "\u{430}\u{4cf}\u{456}\u{441}\u{435}"], "pw\n", "looks like the existing user `alice`"),
         (&["user", "add", "bob", "--claim", "sub=admin"], "pw\n", "`sub` is not a standard claim"),
         (&["user", "add", "bob", "--claim", "nickname"], "pw\n", "must be NAME=VALUE"),
         (&["user", "add", "bob", "--email", "not-an-address"], "pw\n", "not an email address"),

@@ -112,11 +112,12 @@ pub(super) async fn run(cmd: UserCommand, store: &dyn Store) -> Result<(), CliEr
     let now = SystemClock.now();
     match cmd {
         UserCommand::Add { username, claims } => {
-            check_username(&username)?;
+            crate::username::check(&username).map_err(CliError::Usage)?;
             let claims = claims.into_claims()?;
             if store.find_user_by_username(&username).await?.is_some() {
                 return Err(taken(&username));
             }
+            check_not_a_look_alike(store, &username).await?;
             let password_hash = new_password_hash().await?;
             let user = User {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -183,16 +184,16 @@ async fn new_password_hash() -> Result<String, CliError> {
     crate::password::hash(password).await.map_err(|e| CliError::usage(e.to_string()))
 }
 
-/// A username is 1 to 64 characters, without control characters or surrounding spaces.
-fn check_username(username: &str) -> Result<(), CliError> {
-    let len = username.chars().count();
-    if len == 0 || len > 64 || username.trim() != username || username.chars().any(char::is_control) {
-        return Err(CliError::usage(format!(
-            "invalid username `{}`: use 1 to 64 characters, without control characters or surrounding spaces",
-            username.escape_debug()
-        )));
+/// Refuses a name a person could not tell from an existing user's.
+async fn check_not_a_look_alike(store: &dyn Store, username: &str) -> Result<(), CliError> {
+    let users = store.list_users().await?;
+    match users.iter().find(|u| crate::username::looks_like(&u.username, username)) {
+        Some(existing) => Err(CliError::usage(format!(
+            "username `{username}` looks like the existing user `{}`; choose a name people can tell apart",
+            existing.username
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn unknown(username: &str) -> CliError {

@@ -36,9 +36,10 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// The key under which usernames are unique: "Alice" and "alice" are one account.
+/// The key under which usernames are unique (see [`crate::username::key`]):
+/// "Alice" and "ａｌｉｃｅ" are one account.
 pub fn username_key(username: &str) -> String {
-    username.to_lowercase()
+    crate::username::key(username)
 }
 
 /// The users.
