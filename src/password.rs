@@ -33,9 +33,13 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3a8Dg3lbdWAdVr8o3t0Yil1sXVTY0S5EWk8Jh5OeXIM";
 
-/// At most this many argon2 verifications run at once (each takes 19 MiB): a burst
-/// of logins queues instead of exhausting memory.
-static VERIFICATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+/// At most as many argon2 verifications run at once as there are cores (each takes
+/// 19 MiB and a core's time): a burst of logins queues instead of exhausting memory,
+/// and more at once would not finish sooner.
+static VERIFICATIONS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    tokio::sync::Semaphore::new(cores)
+});
 
 /// Whether `password` matches `hash`; with no hash (unknown user) the same work is
 /// done against a dummy hash and the answer is false.

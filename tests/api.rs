@@ -17,6 +17,7 @@ mod flow;
 mod input;
 mod keys;
 mod login_errors;
+mod memory;
 mod refresh;
 mod revocation;
 mod rotation;

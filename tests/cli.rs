@@ -4,12 +4,11 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
-use gatehouse::store::{ClientKind, GrantType, Store};
+use gatehouse::store::{ClientKind, GrantType};
 
 use crate::backend_tests;
-use crate::common::{Backend, TestDb};
+use crate::common::{Backend, Cli, Server, field, start_server};
 
 backend_tests!(
     client_add_prints_the_secret_once_and_stores_only_its_hash,
@@ -20,70 +19,6 @@ backend_tests!(
     user_passwd_disable_enable_remove,
     migrate_reports_an_up_to_date_database,
 );
-
-/// The binary, with a clean environment, a private working directory and a store.
-struct Cli {
-    db: TestDb,
-    dir: tempfile::TempDir,
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    async fn new(backend: Backend) -> Self {
-        Self { db: TestDb::new(backend).await, dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
-        cmd.args(args)
-            .env_clear()
-            .env("GATEHOUSE_DATABASE_URL", &self.db.url)
-            .env("GATEHOUSE_LOG", "warn")
-            .current_dir(self.dir.path());
-        cmd
-    }
-
-    /// Runs `gatehouse ARGS` with `stdin` piped in (not a terminal).
-    fn run(&self, args: &[&str], stdin: &str) -> Run {
-        let mut child =
-            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-
-    fn ok(&self, args: &[&str], stdin: &str) -> String {
-        let run = self.run(args, stdin);
-        assert!(run.ok, "gatehouse {args:?} failed: {}", run.stderr);
-        run.stdout
-    }
-
-    /// Runs a command that must fail, and returns its error message.
-    fn fails(&self, args: &[&str], stdin: &str) -> String {
-        let run = self.run(args, stdin);
-        assert!(!run.ok, "gatehouse {args:?} should fail; printed {}", run.stdout);
-        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
-        run.stderr
-    }
-
-    async fn store(&self) -> Arc<dyn Store> {
-        gatehouse::store::open(&self.db.url).await.unwrap()
-    }
-}
-
-/// `key:   value` lines of the CLI's output.
-fn field<'a>(stdout: &'a str, key: &str) -> Option<&'a str> {
-    stdout.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::trim))
-}
 
 async fn client_add_prints_the_secret_once_and_stores_only_its_hash(backend: Backend) {
     let cli = Cli::new(backend).await;
@@ -409,36 +344,6 @@ async fn keys_list_and_rotate(backend: Backend) {
 }
 
 /// A `gatehouse serve` process, killed when dropped.
-struct Server {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(cli: &Cli, extra_env: &[(&str, &str)]) -> Server {
-    let mut command = cli.command(&["serve"]);
-    command.env("GATEHOUSE_LISTEN", "127.0.0.1:0").env("GATEHOUSE_LOG", "info").stderr(Stdio::piped());
-    for (k, v) in extra_env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find_map(|l| l.split("listening on ").nth(1).map(str::to_owned))
-        .expect("the server says where it listens");
-    // Keep draining its log so that it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, url }
-}
-
 /// Two server processes on one Postgres database sign with the same key, and both
 /// move to the new key after a rotation made by the CLI, which both published at least
 /// one max-age before either signed with it. Processes cannot share a test clock: a

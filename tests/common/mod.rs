@@ -5,7 +5,8 @@
 //! - [`endpoints`]: the provider's endpoints as tests call them;
 //! - [`browser`]: a scripted browser and the login form;
 //! - [`jwt`]: reading JWTs in assertions;
-//! - [`log`]: the server's logs in test output (`TEST_LOG`).
+//! - [`log`]: the server's logs in test output (`TEST_LOG`);
+//! - [`process`]: the built binary, as CLI commands and `serve` processes.
 
 mod app;
 mod browser;
@@ -13,6 +14,7 @@ mod db;
 mod endpoints;
 mod jwt;
 mod log;
+mod process;
 
 pub(crate) use app::{
     ClientSpec, Options, TestApp, TestClient, fixture_keys, foreign_key_der, foreign_keys, server_key_der,
@@ -21,6 +23,7 @@ pub(crate) use browser::{Browser, Form, hidden, location, login_tokens, open_for
 pub(crate) use db::{Backend, TestDb};
 pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};
 pub(crate) use jwt::{jwt_claims, jwt_header};
+pub(crate) use process::{Cli, Server, field, start_server};
 
 /// Emits, for each named `async fn name(backend: Backend)`, a module with two tests:
 /// `name::sqlite` and `name::postgres`.
