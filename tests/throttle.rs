@@ -11,6 +11,7 @@ backend_tests!(
     an_account_is_slowed_after_five_failures_then_recovers,
     an_address_is_slowed_after_twenty_failures,
     a_trusted_proxy_header_names_the_address,
+    without_a_usable_proxy_header_the_peer_address_is_throttled,
     a_burst_of_parallel_guesses_is_throttled_too,
 );
 
@@ -92,6 +93,47 @@ async fn a_trusted_proxy_header_names_the_address(backend: Backend) {
     assert!(app.store.find_throttle("ip:127.0.0.1").await.unwrap().is_none(), "the proxy is not blamed");
     assert_eq!(post("203.0.113.5", "x".into()).await.unwrap().status(), 429);
     assert_eq!(post("203.0.113.9", "y".into()).await.unwrap().status(), 401);
+}
+
+async fn without_a_usable_proxy_header_the_peer_address_is_throttled(backend: Backend) {
+    let options = Options { extra_config: "client_ip_header = \"X-Forwarded-For\"\n".into(), ..Options::default() };
+    let app = TestApp::spawn_with(backend, options).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    let form = open_form(&app, &mut browser, &client).await;
+    let cookies = browser.cookie_header();
+    let url = url::Url::parse(&app.issuer).unwrap().join(&form.path).unwrap().to_string();
+    let post = |forwarded: Option<&'static str>, user: String| {
+        let fields = [
+            ("request", form.request.clone()),
+            ("csrf", form.csrf.clone()),
+            ("username", user),
+            ("password", "guess".to_owned()),
+        ];
+        let request = app.http.post(&url).header("cookie", &cookies).form(&fields);
+        match forwarded {
+            Some(forwarded) => request.header("x-forwarded-for", forwarded),
+            None => request,
+        }
+        .send()
+    };
+
+    // Requests that bypass the proxy, or carry a last entry that is no address, count
+    // against the address they come from (here the peer, 127.0.0.1).
+    for i in 0..20 {
+        let forwarded = [None, Some("not-an-address"), Some("203.0.113.5, "), Some("203.0.113.5, 198.51.100.7:443")];
+        let response = post(forwarded[i % 4], format!("user{i}")).await.unwrap();
+        assert_eq!(response.status(), 401, "attempt {i}");
+    }
+
+    let peer = app.store.find_throttle("ip:127.0.0.1").await.unwrap().unwrap();
+    assert_eq!(peer.failures, 20);
+    assert!(peer.blocked_until.is_some());
+    assert!(app.store.find_throttle("ip:203.0.113.5").await.unwrap().is_none());
+    assert_eq!(post(None, "x".into()).await.unwrap().status(), 429);
+    assert_eq!(post(Some("garbage"), "y".into()).await.unwrap().status(), 429);
+    assert_eq!(post(Some("203.0.113.9"), "z".into()).await.unwrap().status(), 401, "a proxied client is itself");
 }
 
 async fn a_burst_of_parallel_guesses_is_throttled_too(backend: Backend) {

@@ -45,14 +45,15 @@ pub(super) async fn handle(
     }
 }
 
-/// The client's address: the peer's, or the last entry a trusted proxy added to the
-/// configured header.
+/// The client's address: the last entry a trusted proxy added to the configured
+/// header, or else the peer's. A request without a usable entry (one that bypassed the
+/// proxy, or a garbled header) is throttled by the peer's address, never by none.
 fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
-    if let Some(header) = &state.config.client_ip_header {
-        let forwarded = headers.get_all(header).iter().filter_map(|v| v.to_str().ok()).next_back();
-        return forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok());
-    }
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
+    let forwarded = state.config.client_ip_header.as_ref().and_then(|header| {
+        let last = headers.get_all(header).iter().next_back()?.to_str().ok()?;
+        last.rsplit(',').next()?.trim().parse().ok()
+    });
+    forwarded.or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()))
 }
 
 /// The form: 200, 401 after a failed attempt, 429 with `Retry-After` while blocked.
