@@ -10,6 +10,7 @@ use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::respond::{error_page, see_other, server_error_page};
 use super::{AppState, pages};
+use crate::oauth::error::OAuthError;
 use crate::oauth::login::{self, Browser, Failure, Form, Outcome, Refusal};
 
 /// Shows the form for a pending request (GET), or checks the credentials (POST).
@@ -20,16 +21,17 @@ pub(super) async fn handle(
     extensions: Extensions,
     PageParams(params): PageParams,
 ) -> Response {
-    let browser = Browser {
-        id: state.cookies.get(&headers, Cookie::Browser),
-        session: state.cookies.get(&headers, Cookie::Session),
-        address: client_address(&state, &headers, &extensions),
-    };
-    let ctx = state.context();
+    let address = client_address(&state, &headers, &extensions);
     let outcome = if method == Method::GET {
-        login::show(&ctx, browser, &params).await
+        login::show(&state.context(), browser(&state, &headers, address), &params).await
     } else {
-        login::finish(&ctx, browser, &params).await
+        // A submitted login runs to its end even if the browser goes away meanwhile:
+        // the throttle slots it holds in the store are given back only by its end.
+        let task = tokio::spawn({
+            let state = state.clone();
+            async move { login::finish(&state.context(), browser(&state, &headers, address), &params).await }
+        });
+        task.await.unwrap_or_else(|_| Err(OAuthError::server_error()))
     };
     match outcome {
         Ok(Outcome::Form(form)) => render_form(&state, &form),
@@ -43,6 +45,12 @@ pub(super) async fn handle(
         Ok(Outcome::Refused(refusal)) => refused(refusal),
         Err(_) => server_error_page(),
     }
+}
+
+/// The browser as its request shows it.
+fn browser<'a>(state: &AppState, headers: &'a HeaderMap, address: Option<IpAddr>) -> Browser<'a> {
+    let id = state.cookies.get(headers, Cookie::Browser);
+    Browser { id, session: state.cookies.get(headers, Cookie::Session), address }
 }
 
 /// The client's address: the last entry a trusted proxy added to the configured
