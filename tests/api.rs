@@ -23,5 +23,6 @@ mod revocation;
 mod rotation;
 mod store;
 mod throttle;
+mod throttle_parallel;
 mod token_errors;
 mod userinfo_errors;

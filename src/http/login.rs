@@ -10,6 +10,7 @@ use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::respond::{error_page, see_other, server_error_page};
 use super::{AppState, pages};
+use crate::oauth::error::OAuthError;
 use crate::oauth::login::{self, Browser, Failure, Form, Outcome, Refusal};
 
 /// Shows the form for a pending request (GET), or checks the credentials (POST).
@@ -20,16 +21,17 @@ pub(super) async fn handle(
     extensions: Extensions,
     PageParams(params): PageParams,
 ) -> Response {
-    let browser = Browser {
-        id: state.cookies.get(&headers, Cookie::Browser),
-        session: state.cookies.get(&headers, Cookie::Session),
-        address: client_address(&state, &headers, &extensions),
-    };
-    let ctx = state.context();
+    let address = client_address(&state, &headers, &extensions);
     let outcome = if method == Method::GET {
-        login::show(&ctx, browser, &params).await
+        login::show(&state.context(), browser(&state, &headers, address), &params).await
     } else {
-        login::finish(&ctx, browser, &params).await
+        // A submitted login runs to its end even if the browser goes away meanwhile:
+        // the throttle slots it holds in the store are given back only by its end.
+        let task = tokio::spawn({
+            let state = state.clone();
+            async move { login::finish(&state.context(), browser(&state, &headers, address), &params).await }
+        });
+        task.await.unwrap_or_else(|_| Err(OAuthError::server_error()))
     };
     match outcome {
         Ok(Outcome::Form(form)) => render_form(&state, &form),
@@ -45,14 +47,21 @@ pub(super) async fn handle(
     }
 }
 
-/// The client's address: the peer's, or the last entry a trusted proxy added to the
-/// configured header.
+/// The browser as its request shows it.
+fn browser<'a>(state: &AppState, headers: &'a HeaderMap, address: Option<IpAddr>) -> Browser<'a> {
+    let id = state.cookies.get(headers, Cookie::Browser);
+    Browser { id, session: state.cookies.get(headers, Cookie::Session), address }
+}
+
+/// The client's address: the last entry a trusted proxy added to the configured
+/// header, or else the peer's. A request without a usable entry (one that bypassed the
+/// proxy, or a garbled header) is throttled by the peer's address, never by none.
 fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
-    if let Some(header) = &state.config.client_ip_header {
-        let forwarded = headers.get_all(header).iter().filter_map(|v| v.to_str().ok()).next_back();
-        return forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok());
-    }
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
+    let forwarded = state.config.client_ip_header.as_ref().and_then(|header| {
+        let last = headers.get_all(header).iter().next_back()?.to_str().ok()?;
+        last.rsplit(',').next()?.trim().parse().ok()
+    });
+    forwarded.or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()))
 }
 
 /// The form: 200, 401 after a failed attempt, 429 with `Retry-After` while blocked.

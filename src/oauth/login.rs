@@ -145,17 +145,25 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     let failed = async |failure| Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure)).await));
 
     let keys = throttle::Keys::new(username, browser.address);
-    if let Some(wait) = throttle::retry_after(store, &keys, ctx.now).await? {
-        return failed(Failure::Throttled(wait)).await;
-    }
-    // Counted before the password is checked, so parallel guesses cannot slip past.
-    if let Err(wait) = throttle::attempt(store, &keys, ctx.now).await? {
-        return failed(Failure::Throttled(wait)).await;
-    }
-    let Some(user) = session::check_password(store, username, password).await? else {
+    // Admitted only while the throttle allows as many more failures as are being
+    // checked, so that parallel guesses cannot slip past; may wait for those in flight.
+    let attempt = match throttle::admit(store, &keys, ctx.now).await? {
+        Ok(attempt) => attempt,
+        Err(wait) => return failed(Failure::Throttled(wait)).await,
+    };
+    let user = match session::check_password(store, username, password).await {
+        Ok(user) => user,
+        Err(e) => {
+            // If giving the slots back fails as well, their lease lapses.
+            let _ = attempt.abandoned(store).await;
+            return Err(e.into());
+        }
+    };
+    let Some(user) = user else {
+        attempt.failed(store).await?;
         return failed(Failure::Credentials).await;
     };
-    throttle::succeeded(store, &keys).await?;
+    attempt.succeeded(store).await?;
 
     if request.hinted_sub.as_ref().is_some_and(|sub| *sub != user.id) {
         let error = OAuthError::login_required("the user who signed in is not the one id_token_hint names");

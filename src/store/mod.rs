@@ -103,7 +103,7 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepCutoffs {
     /// Pending requests, sessions, refresh tokens, grants and revoked access tokens
-    /// that expired by then; throttle blocks that ended by then.
+    /// that expired by then; throttle blocks and in-flight leases that ended by then.
     pub expired: UnixTime,
     /// Authorization codes that expired by then, used or not.
     pub used_codes: UnixTime,

@@ -171,9 +171,10 @@ impl Store for SqlStore {
         for (sql, cutoff) in statements {
             deleted += execute!(self, sqlx::query(sql).bind(cutoff))?;
         }
-        // A block still running is kept, however old its counting window.
+        // A block still running is kept, however old its counting window, and so is a
+        // count of attempts in flight until its lease lapses.
         let throttle = "delete from login_throttle where window_start <= $1 \
-                        and (blocked_until is null or blocked_until <= $2)";
+                        and (blocked_until is null or blocked_until <= $2) and in_flight_until <= $2";
         let done = execute!(self, sqlx::query(throttle).bind(before.throttle_windows).bind(before.expired))?;
         deleted += done;
         Ok(deleted)
