@@ -15,6 +15,7 @@ backend_tests!(
     protocol_errors_go_back_to_the_client_with_state_and_iss,
     pkce_is_required_unless_a_confidential_client_opted_out,
     a_client_without_the_code_grant_is_unauthorized,
+    only_a_native_app_that_opted_in_may_pick_its_loopback_port,
 );
 
 /// An error page: 400 HTML, never a `Location`, and no cookie (nothing was started).
@@ -282,4 +283,52 @@ async fn a_client_without_the_code_grant_is_unauthorized(backend: Backend) {
     let response = Browser::default().authorize(&app, &auth_params(&machine, "openid")).await;
 
     assert_error_redirect(&app, &machine, &response, "unauthorized_client", "client_credentials only");
+}
+
+/// RFC 8252 §7.3: a client registered with `loopback_any_port` may send a redirect URI
+/// on `127.0.0.1` or `[::1]` with any port, path and query exact; nothing else varies,
+/// and a client that did not opt in gets exact matching only. The code is bound to the
+/// URI as sent, so the token request must repeat it.
+async fn only_a_native_app_that_opted_in_may_pick_its_loopback_port(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let registered = vec!["http://127.0.0.1/cb?app=1".to_owned(), "http://[::1]:8000/cb".to_owned()];
+    let native = app
+        .add_client(ClientSpec {
+            id: "native",
+            public: true,
+            loopback_any_port: true,
+            redirect_uris: registered.clone(),
+            ..Default::default()
+        })
+        .await;
+    let exact =
+        app.add_client(ClientSpec { id: "exact", public: true, redirect_uris: registered, ..Default::default() }).await;
+    app.alice().await;
+    fn request<'a>(client: &'a TestClient, uri: &'a str) -> Pairs<'a> {
+        let mut params = auth_params(client, "openid");
+        params.retain(|(k, _)| *k != "redirect_uri");
+        params.push(("redirect_uri", uri));
+        params
+    }
+
+    for uri in ["http://127.0.0.1:53127/cb?app=1", "http://[::1]:9/cb", "http://127.0.0.1/cb?app=1"] {
+        let back = Browser::default().authorize_and_log_in(&app, &request(&native, uri)).await;
+        assert!(back.as_str().starts_with(uri), "{uri}: back to the port the app listens on: {back}");
+        let code = query(&back, "code").unwrap();
+        let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", uri)];
+        let form = [&form[..], &[("code_verifier", crate::common::VERIFIER)]].concat();
+        assert_eq!(app.token(&native, &form).await.status(), 200, "{uri}");
+    }
+    for uri in [
+        "http://127.0.0.1:53127/cb",
+        "http://127.0.0.1:53127/cb?app=2",
+        "http://127.0.0.1:53127/other?app=1",
+        "http://localhost:53127/cb?app=1",
+        "https://127.0.0.1:53127/cb?app=1",
+    ] {
+        let response = Browser::default().authorize(&app, &request(&native, uri)).await;
+        assert_error_page(response, uri).await;
+    }
+    let response = Browser::default().authorize(&app, &request(&exact, "http://127.0.0.1:53127/cb?app=1")).await;
+    assert_error_page(response, "a client that did not opt in").await;
 }

@@ -57,6 +57,10 @@ async fn client_errors_leave_the_store_unchanged(backend: Backend) {
         (&["client", "add", "new", "--redirect-uri", "http://app.example/cb"], "plain http is allowed only"),
         (&["client", "add", "new", "--redirect-uri", "https://a.example/cb#frag"], "fragment"),
         (&["client", "add", "new", "--redirect-uri", "/relative"], "not an absolute URI"),
+        (
+            &["client", "add", "new", "--public", "--loopback-any-port", "--redirect-uri", "http://localhost/cb"],
+            "--loopback-any-port needs a --redirect-uri on http://127.0.0.1",
+        ),
         (&["client", "add", "new", "--redirect-uri", "https://user@a.example/cb"], "user information"),
         (&["client", "add", "new", "--redirect-uri", "http://u:p@127.0.0.1/cb"], "user information"),
         (

@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::CliError;
 use crate::config::Config;
-use crate::oauth::client::{GrantType, check_client_id, check_redirect_uri};
+use crate::oauth::client::{GrantType, check_client_id, check_redirect_uri, is_loopback_ip_uri};
 use crate::store::{Client, ClientKind, Store, StoreError};
 
 /// Client administration.
@@ -41,6 +41,10 @@ pub enum ClientCommand {
         /// (for relying parties that cannot send it; public clients always need it).
         #[arg(long)]
         no_pkce: bool,
+        /// Let a redirect URI on http://127.0.0.1 or http://[::1] match any port, for a
+        /// native app that listens on a port it picks at run time (RFC 8252 §7.3).
+        #[arg(long)]
+        loopback_any_port: bool,
     },
     /// List clients.
     List,
@@ -69,6 +73,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
             audiences,
             id_token_alg,
             no_pkce,
+            loopback_any_port,
         } => {
             if let Some(alg) = &id_token_alg {
                 match crate::keys::Alg::parse(alg) {
@@ -96,6 +101,11 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
             for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
                 check_redirect_uri(uri).map_err(CliError::Usage)?;
             }
+            if loopback_any_port && !redirect_uris.iter().any(|uri| is_loopback_ip_uri(uri)) {
+                return Err(CliError::usage(
+                    "--loopback-any-port needs a --redirect-uri on http://127.0.0.1 or http://[::1] (never localhost)",
+                ));
+            }
             let secret = (kind == ClientKind::Confidential).then(crate::secret::random_token);
             let client = Client {
                 id: id.clone(),
@@ -108,6 +118,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
                 audiences,
                 id_token_signed_response_alg: id_token_alg,
                 require_pkce: !no_pkce,
+                loopback_any_port,
                 created_at: now,
             };
             store.insert_client(&client).await.map_err(|e| match e {
@@ -190,6 +201,9 @@ fn print_client(c: &Client) {
     println!("pkce:          {}", if c.require_pkce { "required (S256)" } else { "optional (S256)" });
     for uri in &c.redirect_uris {
         println!("redirect_uri:  {uri}");
+    }
+    if c.loopback_any_port {
+        println!("loopback:      any port (RFC 8252 §7.3)");
     }
     for uri in &c.post_logout_redirect_uris {
         println!("post_logout_redirect_uri: {uri}");

@@ -39,9 +39,68 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
+/// The loopback hosts whose port a native app may choose (RFC 8252 §7.3): IP
+/// literals only, because `localhost` may resolve elsewhere (§8.3).
+const LOOPBACK_PREFIXES: [&str; 2] = ["http://127.0.0.1", "http://[::1]"];
+
+/// Whether a registered redirect URI is one whose port may vary (RFC 8252 §7.3).
+pub fn is_loopback_ip_uri(uri: &str) -> bool {
+    LOOPBACK_PREFIXES.iter().any(|prefix| without_port(uri, prefix).is_some())
+}
+
+/// RFC 8252 §7.3: `requested` is `registered` with any port, for a client that
+/// opted in. Scheme, host, path and query stay exact, compared as written.
+pub fn matches_with_any_port(registered: &str, requested: &str) -> bool {
+    LOOPBACK_PREFIXES.iter().any(|prefix| match (without_port(registered, prefix), without_port(requested, prefix)) {
+        (Some(registered), Some(requested)) => registered == requested && !requested.contains('#'),
+        _ => false,
+    })
+}
+
+/// What follows `prefix` and an optional `:port` in `uri`: the path and query, which
+/// must begin with `/`. `None` if `uri` is not on that host.
+fn without_port<'a>(uri: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = uri.strip_prefix(prefix)?;
+    let rest = match rest.strip_prefix(':') {
+        Some(port) => {
+            let digits = port.find(|c: char| !c.is_ascii_digit()).unwrap_or(port.len());
+            port[..digits].parse::<u16>().ok()?;
+            &port[digits..]
+        }
+        None => rest,
+    };
+    rest.starts_with('/').then_some(rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_ports_vary_and_nothing_else() {
+        let registered = "http://127.0.0.1/cb?x=1";
+        assert!(matches_with_any_port(registered, "http://127.0.0.1:53127/cb?x=1"));
+        assert!(matches_with_any_port(registered, "http://127.0.0.1/cb?x=1"));
+        assert!(matches_with_any_port("http://[::1]:8000/cb", "http://[::1]:9/cb"));
+        for other in [
+            "http://127.0.0.1:53127/cb",
+            "http://127.0.0.1:53127/cb?x=2",
+            "http://127.0.0.1:53127/cb/x?x=1",
+            "http://127.0.0.1:99999/cb?x=1",
+            "http://127.0.0.1:/cb?x=1",
+            "http://127.0.0.1:53127/cb?x=1#f",
+            "http://127.0.0.1.evil.example/cb?x=1",
+            "http://127.0.0.1@evil.example/cb?x=1",
+            "http://localhost:53127/cb?x=1",
+            "http://[::1]:53127/cb?x=1",
+            "https://127.0.0.1:53127/cb?x=1",
+        ] {
+            assert!(!matches_with_any_port(registered, other), "{other}");
+        }
+        assert!(!matches_with_any_port("http://localhost/cb", "http://localhost:5/cb"), "never localhost");
+        assert!(is_loopback_ip_uri("http://[::1]:8000/cb"));
+        assert!(!is_loopback_ip_uri("http://localhost/cb"));
+    }
 
     #[test]
     fn client_ids() {

@@ -99,6 +99,9 @@ pub struct Client {
     pub id_token_signed_response_alg: Option<String>,
     /// Whether `/authorize` requires PKCE (always, for public clients).
     pub require_pkce: bool,
+    /// Whether a registered redirect URI on `127.0.0.1` or `[::1]` matches any port
+    /// (RFC 8252 §7.3, for native apps).
+    pub loopback_any_port: bool,
     /// When it was registered.
     pub created_at: UnixTime,
 }
@@ -136,7 +139,7 @@ pub trait Clients {
 }
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris, \
-     audiences, id_token_signed_response_alg, require_pkce, created_at";
+     audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, created_at";
 
 /// A `clients` row as read: lists are JSON text.
 #[derive(sqlx::FromRow)]
@@ -151,6 +154,7 @@ struct Record {
     audiences: String,
     id_token_signed_response_alg: Option<String>,
     require_pkce: bool,
+    loopback_any_port: bool,
     created_at: i64,
 }
 
@@ -172,6 +176,7 @@ impl TryFrom<Record> for Client {
             secret_hash: r.secret_hash,
             id_token_signed_response_alg: r.id_token_signed_response_alg,
             require_pkce: r.require_pkce,
+            loopback_any_port: r.loopback_any_port,
             created_at: r.created_at,
         })
     }
@@ -181,7 +186,7 @@ impl TryFrom<Record> for Client {
 impl Clients for SqlStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "insert into clients ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "insert into clients ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ));
         execute!(self, {
             sqlx::query(sql)
@@ -195,6 +200,7 @@ impl Clients for SqlStore {
                 .bind(json_list(&c.audiences))
                 .bind(&c.id_token_signed_response_alg)
                 .bind(c.require_pkce)
+                .bind(c.loopback_any_port)
                 .bind(c.created_at)
         })?;
         Ok(())

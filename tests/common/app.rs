@@ -157,6 +157,8 @@ pub(crate) struct ClientSpec {
     pub(crate) id: &'static str,
     pub(crate) public: bool,
     pub(crate) require_pkce: bool,
+    /// Whether a loopback IP redirect URI matches any port (RFC 8252 §7.3).
+    pub(crate) loopback_any_port: bool,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) grant_types: Vec<&'static str>,
     pub(crate) audiences: Vec<String>,
@@ -168,6 +170,7 @@ impl Default for ClientSpec {
             id: "rp",
             public: false,
             require_pkce: true,
+            loopback_any_port: false,
             redirect_uris: vec!["https://rp.example/cb".into()],
             grant_types: vec!["authorization_code"],
             audiences: vec![],
@@ -191,6 +194,7 @@ impl TestApp {
                 audiences: spec.audiences,
                 id_token_signed_response_alg: None,
                 require_pkce: spec.require_pkce,
+                loopback_any_port: spec.loopback_any_port,
                 created_at: self.clock.now(),
             })
             .await

@@ -5,6 +5,7 @@
 use super::AuthorizeError;
 use crate::oauth::Context;
 use crate::oauth::claims::RequestedClaims;
+use crate::oauth::client::matches_with_any_port;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
@@ -67,11 +68,14 @@ async fn check_client(store: &dyn Store, params: &Params) -> Result<Client, Auth
 }
 
 /// RFC 6749 §3.1.2.3, OIDC Core §3.1.2.1: `redirect_uri` is required and matches a
-/// registered one exactly, character for character.
+/// registered one exactly, character for character; for a client registered so, a
+/// loopback IP redirect URI matches with any port (RFC 8252 §7.3).
 fn check_redirect_uri(client: &Client, params: &Params) -> Result<String, AuthorizeError> {
     let uri =
         params.get("redirect_uri").ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
-    if client.redirect_uris.iter().any(|registered| registered == uri) {
+    let matches =
+        |registered: &String| registered == uri || (client.loopback_any_port && matches_with_any_port(registered, uri));
+    if client.redirect_uris.iter().any(matches) {
         Ok(uri.to_owned())
     } else {
         Err(AuthorizeError::Page("The redirect_uri is not registered for this application.".into()))
