@@ -15,6 +15,7 @@ mod common;
 mod discovery;
 mod flow;
 mod keys;
+mod limits;
 mod login_errors;
 mod refresh;
 mod revocation;

@@ -62,6 +62,9 @@ impl AppState {
     }
 }
 
+/// The largest request body read, in bytes; the extractors' refusal names it (64 KiB).
+const BODY_LIMIT: usize = 64 * 1024;
+
 /// All routes on one screen, served under the issuer's path.
 pub fn router(state: AppState) -> Router {
     // What browser apps call directly, from any origin and without cookies.
@@ -80,7 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::handle).post(login::handle))
         .route("/healthz", get(health::get))
         // OAuth requests are small; refuse big bodies before reading them.
-        .layer(DefaultBodyLimit::max(64 * 1024));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     let https = state.config.issuer.is_https();
