@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use base64::Engine;
 
-use super::AppState;
 use super::respond::{bearer_error, error_page, token_error};
+use super::{AppState, Limits};
 use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -68,6 +68,8 @@ impl FromRequest<AppState> for ClientRequest {
 enum BodyError {
     /// Longer than the routes' body limit ([`super::BODY_LIMIT`]).
     TooLarge,
+    /// Not all there within the body read timeout ([`Limits::body_read`]).
+    TimedOut,
     /// The connection failed before the whole body arrived.
     Unreadable,
 }
@@ -76,6 +78,7 @@ impl BodyError {
     fn status(self) -> StatusCode {
         match self {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::Unreadable => StatusCode::BAD_REQUEST,
         }
     }
@@ -84,6 +87,7 @@ impl BodyError {
     fn description(self) -> &'static str {
         match self {
             Self::TooLarge => "the request body is larger than 64 KiB",
+            Self::TimedOut => "the request body did not arrive in time",
             Self::Unreadable => "the request body could not be read",
         }
     }
@@ -95,18 +99,22 @@ impl BodyError {
     fn page_message(self) -> &'static str {
         match self {
             Self::TooLarge => "The request is larger than 64 KiB.",
+            Self::TimedOut => "The request did not arrive in time.",
             Self::Unreadable => "The request could not be read.",
         }
     }
 }
 
-/// The whole body of a request, within the routes' body limit.
+/// The whole body of a request, within the routes' body limit and, all of it, within
+/// the body read timeout (a deadline, so that a trickle of bytes does not extend it).
 async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
     let path = request.uri().path().to_owned();
-    let error = match Bytes::from_request(request, state).await {
-        Ok(body) => return Ok(body),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => BodyError::TooLarge,
-        Err(_) => BodyError::Unreadable,
+    let timeout = request.extensions().get::<Limits>().unwrap_or(&Limits::DEFAULT).body_read;
+    let error = match tokio::time::timeout(timeout, Bytes::from_request(request, state)).await {
+        Ok(Ok(body)) => return Ok(body),
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => BodyError::TooLarge,
+        Ok(Err(_)) => BodyError::Unreadable,
+        Err(_) => BodyError::TimedOut,
     };
     tracing::info!(path, "refused a request: {}", error.description());
     Err(error)

@@ -11,6 +11,7 @@ mod jwks;
 mod login;
 mod pages;
 mod respond;
+mod server;
 mod token;
 mod userinfo;
 
@@ -27,6 +28,9 @@ use crate::config::Config;
 use crate::keys::Keyring;
 use crate::oauth::Context;
 use crate::store::Store;
+
+pub use server::Limits;
+pub(crate) use server::serve;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
