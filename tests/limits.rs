@@ -31,7 +31,7 @@ backend_tests!(
 const SHORT: Limits = Limits {
     header_read: Duration::from_millis(200),
     body_read: Duration::from_millis(200),
-    keep_alive_idle: Duration::from_millis(600),
+    keep_alive_idle: Duration::from_secs(1),
     max_connections: Limits::DEFAULT.max_connections,
 };
 
