@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use clock::Clock;
 use config::Config;
-pub use http::AppState;
+pub use http::{AppState, Limits};
 use store::Store;
 
 /// Prepares the provider: creates the signing keys on first start (an active and a
@@ -37,12 +37,22 @@ pub async fn start(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>)
     Ok(AppState::new(config, store, keys, clock))
 }
 
-/// Serves HTTP on `listener` until `shutdown` completes, then finishes open requests.
+/// Serves HTTP on `listener` until `shutdown` completes, then finishes open requests;
+/// within the default [`Limits`].
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    serve_with(state, listener, shutdown, Limits::DEFAULT).await
+}
+
+/// [`serve`] within other [`Limits`] (tests shorten the timeouts and the connection bound).
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+) -> std::io::Result<()> {
+    http::serve(http::router(state), listener, shutdown, limits).await
 }

@@ -16,6 +16,7 @@ mod discovery;
 mod flow;
 mod input;
 mod keys;
+mod limits;
 mod login_errors;
 mod memory;
 mod refresh;

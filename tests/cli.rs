@@ -298,6 +298,40 @@ async fn serve_runs_the_provider() {
     assert_eq!(meta["jwks_uri"], format!("{addr}/jwks"));
 }
 
+/// `gatehouse serve` raises its soft open-file limit to the hard one at start, and
+/// says so: started with a soft limit of 128, it reports the hard limit.
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_raises_the_open_file_limit() {
+    let cli = Cli::new(Backend::Sqlite).await;
+    let hard = Command::new("sh").args(["-c", "ulimit -Hn"]).output().unwrap();
+    let hard = String::from_utf8(hard.stdout).unwrap().trim().to_owned();
+    // As `cli.command` starts it, but from a shell that lowers the soft limit first.
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "ulimit -Sn 128 && exec \"$0\" serve", env!("CARGO_BIN_EXE_gatehouse")])
+        .env_clear()
+        .env("GATEHOUSE_DATABASE_URL", &cli.db.url)
+        .env("GATEHOUSE_LISTEN", "127.0.0.1:0")
+        .env("GATEHOUSE_LOG", "info")
+        .current_dir(cli.dir.path())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let reported = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map(|l| l.unwrap())
+        .take_while(|l| !l.contains("listening on "))
+        .find_map(|l| l.split("open-file limit ").nth(1).and_then(|rest| rest.split(':').next()).map(str::to_owned));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let reported = reported.expect("the server reports its open-file limit");
+    if hard == "unlimited" {
+        assert!(reported.parse::<u64>().unwrap() > 128, "raised: {reported}");
+    } else {
+        assert_eq!(reported, hard, "the soft limit is raised to the hard limit");
+    }
+}
+
 backend_tests!(keys_list_and_rotate);
 
 async fn keys_list_and_rotate(backend: Backend) {

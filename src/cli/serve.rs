@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{CliError, open_store, redact_url};
+use crate::Limits;
 use crate::clock::SystemClock;
 use crate::config::Config;
 
 /// Opens the store, loads the keys, binds the listener and serves.
 pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
+    let limits = fit_to_open_files(Limits::DEFAULT);
     let store = open_store(&config).await?;
     let listen = config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -32,12 +34,60 @@ pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
     let sweeper =
         tokio::spawn(crate::upkeep::sweep_forever(store.clone(), state.clock.clone(), Duration::from_secs(600)));
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    crate::serve(state, listener, shutdown_signal()).await?;
+    crate::serve_with(state, listener, shutdown_signal(), limits).await?;
     sweeper.abort();
     maintenance.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// File descriptors kept for all but client connections: the store's pool (a SQLite
+/// connection holds three files), the listener, the runtime, logs.
+#[cfg(unix)]
+const RESERVED_FILES: u64 = 64;
+
+/// Raises the soft open-file limit (`RLIMIT_NOFILE`) to the hard one, then lowers the
+/// connection bound if need be, so that connections cannot use up the file
+/// descriptors the store and the listener need.
+#[cfg(unix)]
+fn fit_to_open_files(mut limits: Limits) -> Limits {
+    let files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => files,
+        Err(e) => match rlimit::Resource::NOFILE.get() {
+            Ok((soft, _)) => {
+                tracing::warn!(error = %e, "cannot raise the open-file limit from {soft}");
+                soft
+            }
+            Err(_) => {
+                tracing::warn!(error = %e, "cannot read the open-file limit");
+                return limits;
+            }
+        },
+    };
+    let fit = connections_within(files, limits.max_connections);
+    if fit < limits.max_connections {
+        tracing::warn!(
+            "the open-file limit is {files}: serving at most {fit} connections at once instead of {} \
+             (raise the hard limit, `ulimit -Hn`)",
+            limits.max_connections
+        );
+        limits.max_connections = fit;
+    } else {
+        tracing::info!("open-file limit {files}: serving at most {} connections at once", limits.max_connections);
+    }
+    limits
+}
+
+/// How many of `wanted` connections fit under an open-file limit of `files`.
+#[cfg(unix)]
+fn connections_within(files: u64, wanted: usize) -> usize {
+    usize::try_from(files.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX).max(1).min(wanted)
+}
+
+#[cfg(not(unix))]
+fn fit_to_open_files(limits: Limits) -> Limits {
+    limits
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM (what container runtimes send).
@@ -59,5 +109,19 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_leave_room_for_the_store_and_the_listener() {
+        assert_eq!(connections_within(1_048_576, 1024), 1024);
+        assert_eq!(connections_within(1024 + RESERVED_FILES, 1024), 1024);
+        assert_eq!(connections_within(256, 1024), 256 - RESERVED_FILES as usize);
+        assert_eq!(connections_within(16, 1024), 1, "always at least one");
+        assert_eq!(connections_within(u64::MAX, 3), 3);
     }
 }

@@ -1,16 +1,17 @@
 //! Reading OAuth requests strictly: parameters from the query (GET) or a
 //! form-encoded body (POST), HTTP Basic client credentials, and Bearer tokens. The
 //! extractors answer malformed input themselves: an error page for the browser's
-//! pages, `invalid_request` or `invalid_client` for clients.
+//! pages, `invalid_request` or `invalid_client` for clients. A body they cannot read
+//! (too large, or broken off) gets the same forms, with its own status.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 
-use super::AppState;
 use super::respond::{bearer_error, error_page, token_error};
+use super::{AppState, Limits};
 use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
@@ -26,7 +27,7 @@ impl<S: Send + Sync> FromRequest<S> for PageParams {
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         let (method, query, headers) =
             (request.method().clone(), request.uri().query().map(str::to_owned), request.headers().clone());
-        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let body = read_body(request, state).await.map_err(|e| error_page(e.status(), e.page_message()))?;
         params(&method, query.as_deref(), &headers, &body)
             .map(Self)
             .map_err(|message| error_page(StatusCode::BAD_REQUEST, &message))
@@ -48,7 +49,8 @@ impl FromRequest<AppState> for ClientRequest {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let realm = state.config.issuer.as_str();
         let headers = request.headers().clone();
-        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let body =
+            read_body(request, state).await.map_err(|e| with_status(token_error(&e.oauth(), realm), e.status()))?;
         let params = params(&Method::POST, None, &headers, &body)
             .map_err(|message| token_error(&OAuthError::invalid_request(message), realm))?;
         let credentials = basic_auth(&headers)
@@ -58,6 +60,70 @@ impl FromRequest<AppState> for ClientRequest {
             client_auth::authenticate(state.store.as_ref(), &credentials).await.map_err(|e| token_error(&e, realm))?;
         Ok(Self { client, params })
     }
+}
+
+/// Why a request's body could not be read. Each extractor answers it in its
+/// endpoint's own error form, with this status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyError {
+    /// Longer than the routes' body limit ([`super::BODY_LIMIT`]).
+    TooLarge,
+    /// Not all there within the body read timeout ([`Limits::body_read`]).
+    TimedOut,
+    /// The connection failed before the whole body arrived.
+    Unreadable,
+}
+
+impl BodyError {
+    fn status(self) -> StatusCode {
+        match self {
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            Self::Unreadable => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// What was wrong with the body, as an `error_description`.
+    fn description(self) -> &'static str {
+        match self {
+            Self::TooLarge => "the request body is larger than 64 KiB",
+            Self::TimedOut => "the request body did not arrive in time",
+            Self::Unreadable => "the request body could not be read",
+        }
+    }
+
+    fn oauth(self) -> OAuthError {
+        OAuthError::invalid_request(self.description())
+    }
+
+    fn page_message(self) -> &'static str {
+        match self {
+            Self::TooLarge => "The request is larger than 64 KiB.",
+            Self::TimedOut => "The request did not arrive in time.",
+            Self::Unreadable => "The request could not be read.",
+        }
+    }
+}
+
+/// The whole body of a request, within the routes' body limit and, all of it, within
+/// the body read timeout (a deadline, so that a trickle of bytes does not extend it).
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
+    let path = request.uri().path().to_owned();
+    let timeout = request.extensions().get::<Limits>().unwrap_or(&Limits::DEFAULT).body_read;
+    let error = match tokio::time::timeout(timeout, Bytes::from_request(request, state)).await {
+        Ok(Ok(body)) => return Ok(body),
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => BodyError::TooLarge,
+        Ok(Err(_)) => BodyError::Unreadable,
+        Err(_) => BodyError::TimedOut,
+    };
+    tracing::info!(path, "refused a request: {}", error.description());
+    Err(error)
+}
+
+/// `response` with another status (its body and headers kept).
+fn with_status(mut response: Response, status: StatusCode) -> Response {
+    *response.status_mut() = status;
+    response
 }
 
 /// The parameters of a request: the query of a GET, the form body of a POST.
@@ -83,7 +149,9 @@ impl FromRequest<AppState> for BearerToken {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let realm = state.config.issuer.as_str();
         let (method, headers) = (request.method().clone(), request.headers().clone());
-        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let body = read_body(request, state)
+            .await
+            .map_err(|e| with_status(bearer_error(Some(&e.oauth()), realm), e.status()))?;
         // A form body may carry the token (RFC 6750 §2.2); any other body is not read.
         let form = if method == Method::POST && !body.is_empty() {
             let form = params(&method, None, &headers, &body)

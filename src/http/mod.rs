@@ -11,6 +11,7 @@ mod jwks;
 mod login;
 mod pages;
 mod respond;
+mod server;
 mod token;
 mod userinfo;
 
@@ -27,6 +28,9 @@ use crate::config::Config;
 use crate::keys::Keyring;
 use crate::oauth::Context;
 use crate::store::Store;
+
+pub use server::Limits;
+pub(crate) use server::serve;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -66,6 +70,9 @@ impl AppState {
     }
 }
 
+/// The largest request body read, in bytes; the extractors' refusal names it (64 KiB).
+const BODY_LIMIT: usize = 64 * 1024;
+
 /// All routes on one screen, served under the issuer's path.
 pub fn router(state: AppState) -> Router {
     // What browser apps call directly, from any origin and without cookies.
@@ -84,7 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::handle).post(login::handle))
         .route("/healthz", get(health::get))
         // OAuth requests are small; refuse big bodies before reading them.
-        .layer(DefaultBodyLimit::max(64 * 1024));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     let https = state.config.issuer.is_https();

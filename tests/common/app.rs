@@ -24,11 +24,19 @@ pub(crate) struct Options {
     /// An `https` issuer (as behind a TLS-terminating proxy); the server itself still
     /// answers plain HTTP on its address.
     pub(crate) https_issuer: bool,
+    /// Timeouts and the connection bound (tests of them shorten them).
+    pub(crate) limits: gatehouse::Limits,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { issuer_path: String::new(), fixture_key: true, extra_config: String::new(), https_issuer: false }
+        Self {
+            issuer_path: String::new(),
+            fixture_key: true,
+            extra_config: String::new(),
+            https_issuer: false,
+            limits: gatehouse::Limits::DEFAULT,
+        }
     }
 }
 
@@ -36,6 +44,8 @@ impl Default for Options {
 pub(crate) struct TestApp {
     /// The issuer, e.g. `http://127.0.0.1:41234`.
     pub(crate) issuer: String,
+    /// The address the server listens on.
+    pub(crate) addr: std::net::SocketAddr,
     /// An HTTP client that does not follow redirects.
     pub(crate) http: reqwest::Client,
     pub(crate) store: Arc<dyn Store>,
@@ -80,16 +90,17 @@ impl TestApp {
         let state = gatehouse::start(config, store.clone(), Arc::new(clock.clone())).await.unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let served = state.clone();
+        let limits = options.limits;
         let server = tokio::spawn(async move {
-            gatehouse::serve(served, listener, async {
+            let shutdown = async {
                 let _ = rx.await;
-            })
-            .await
-            .unwrap();
+            };
+            gatehouse::serve_with(served, listener, shutdown, limits).await.unwrap();
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self {
             issuer,
+            addr,
             http,
             store,
             clock,
