@@ -30,6 +30,24 @@ pub(super) async fn open(url: &str) -> StoreResult<SqlitePool> {
     Ok(pool)
 }
 
+/// Opens a new, empty database in memory and migrates it; for `gatehouse dev
+/// --ephemeral` only. SQLite drops an in-memory database when its last connection
+/// closes, so the pool keeps one connection open for as long as it lives; the others
+/// reach the same database through SQLite's shared cache (sqlx names each
+/// `sqlite::memory:` database uniquely).
+pub(super) async fn open_in_memory() -> StoreResult<SqlitePool> {
+    let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
 /// Creates the database file readable by its owner only, before SQLite creates it
 /// with the default mode: it holds the private signing keys. SQLite gives the `-wal`
 /// and `-shm` files the same mode.
