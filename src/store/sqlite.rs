@@ -68,3 +68,26 @@ fn create_private(path: &std::path::Path) -> StoreResult<()> {
 pub(super) async fn begin_serialized(pool: &SqlitePool) -> StoreResult<Transaction<'static, Sqlite>> {
     Ok(pool.begin_with("begin immediate").await?)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn in_memory_connections_share_one_database() {
+        let pool = open_in_memory().await.unwrap();
+        let mut first = pool.acquire().await.unwrap();
+        let mut second = pool.acquire().await.unwrap();
+
+        sqlx::query("create table t (x integer)").execute(&mut *first).await.unwrap();
+        sqlx::query("insert into t values (7)").execute(&mut *first).await.unwrap();
+        drop(first);
+        let x: i64 = sqlx::query_scalar("select x from t").fetch_one(&mut *second).await.unwrap();
+        assert_eq!(x, 7, "a second connection sees what the first wrote");
+        drop(second);
+
+        let x: i64 = sqlx::query_scalar("select x from t").fetch_one(&pool).await.unwrap();
+        assert_eq!(x, 7);
+    }
+}
