@@ -12,6 +12,13 @@ use crate::store::Store;
 /// Opens the store, loads the keys, binds the listener and serves.
 pub(super) async fn run(config: Config) -> Result<(), CliError> {
     let store = open_store(&config).await?;
+    // Not for `dev`, whose keys are a laptop's throwaway ones in a private folder.
+    if config.kek.is_none() {
+        tracing::warn!(
+            "no key-encryption key is configured: private signing keys are stored unencrypted; \
+             set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
+        );
+    }
     run_on(config, store, async |_| Ok(())).await
 }
 
@@ -46,12 +53,6 @@ async fn serve_until_shutdown(
         "starting gatehouse {}",
         env!("CARGO_PKG_VERSION")
     );
-    if config.kek.is_none() {
-        tracing::warn!(
-            "no key-encryption key is configured: private signing keys are stored unencrypted; \
-             set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
-        );
-    }
     let state = crate::start(config.clone(), store.clone(), Arc::new(SystemClock)).await?;
     ready(&config).await?;
     let maintenance = tokio::spawn(crate::upkeep::maintain_forever(state.clone()));
