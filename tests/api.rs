@@ -12,6 +12,7 @@
 mod authorize_errors;
 mod cli;
 mod common;
+mod dev;
 mod discovery;
 mod flow;
 mod input;

@@ -1,7 +1,9 @@
-//! The command line: `serve`, `migrate`, and the admin commands, which work on the
-//! same store as the server.
+//! The command line: `serve`, `dev`, `migrate`, and the admin commands, which work on
+//! the same store as the server.
 
 mod client;
+mod demo;
+mod dev;
 mod keys;
 mod serve;
 mod user;
@@ -33,6 +35,9 @@ pub struct Args {
 pub enum Command {
     /// Run the provider.
     Serve,
+    /// Run a provider for development: no configuration, a store in .gatehouse/, a
+    /// demo client and user; prints what a relying party needs.
+    Dev(dev::DevArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage relying parties.
@@ -74,12 +79,17 @@ impl CliError {
 
 /// Runs a parsed command line.
 pub async fn run(args: Args) -> Result<(), CliError> {
-    let (config, unknown_env) = Config::load(args.config.as_deref(), std::env::vars())?;
+    let overrides = match &args.command {
+        Command::Dev(dev) => dev.overrides()?,
+        _ => crate::config::Overrides::default(),
+    };
+    let (config, unknown_env) = Config::load_with(args.config.as_deref(), std::env::vars(), &overrides)?;
     for var in unknown_env {
         tracing::warn!("ignoring unknown environment variable {var}");
     }
     match args.command {
         Command::Serve => serve::run(config).await,
+        Command::Dev(dev) => dev::run(dev, config).await,
         Command::Migrate => {
             open_store(&config).await?;
             println!("database is up to date: {}", redact_url(&config.database_url));

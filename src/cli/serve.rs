@@ -7,11 +7,41 @@ use super::{CliError, open_store, redact_url};
 use crate::Limits;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::store::Store;
 
 /// Opens the store, loads the keys, binds the listener and serves.
-pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
-    let limits = fit_to_open_files(Limits::DEFAULT);
+pub(super) async fn run(config: Config) -> Result<(), CliError> {
     let store = open_store(&config).await?;
+    // Not for `dev`, whose keys are a laptop's throwaway ones in a private folder.
+    if config.kek.is_none() {
+        tracing::warn!(
+            "no key-encryption key is configured: private signing keys are stored unencrypted; \
+             set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
+        );
+    }
+    run_on(config, store, async |_| Ok(())).await
+}
+
+/// What `serve` and `dev` share: binds the listener, creates or loads the keys, calls
+/// `ready` with the configuration as bound (the issuer then names the real port),
+/// starts key maintenance and the sweep, and serves until SIGINT or SIGTERM; then
+/// finishes open requests and closes `store`.
+pub(super) async fn run_on(
+    config: Config,
+    store: Arc<dyn Store>,
+    ready: impl AsyncFnOnce(&Config) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let result = serve_until_shutdown(config, &store, ready).await;
+    store.close().await;
+    result
+}
+
+async fn serve_until_shutdown(
+    mut config: Config,
+    store: &Arc<dyn Store>,
+    ready: impl AsyncFnOnce(&Config) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let limits = fit_to_open_files(Limits::DEFAULT);
     let listen = config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -23,13 +53,8 @@ pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
         "starting gatehouse {}",
         env!("CARGO_PKG_VERSION")
     );
-    if config.kek.is_none() {
-        tracing::warn!(
-            "no key-encryption key is configured: private signing keys are stored unencrypted; \
-             set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
-        );
-    }
-    let state = crate::start(config, store.clone(), Arc::new(SystemClock)).await?;
+    let state = crate::start(config.clone(), store.clone(), Arc::new(SystemClock)).await?;
+    ready(&config).await?;
     let maintenance = tokio::spawn(crate::upkeep::maintain_forever(state.clone()));
     let sweeper =
         tokio::spawn(crate::upkeep::sweep_forever(store.clone(), state.clock.clone(), Duration::from_secs(600)));
@@ -37,7 +62,6 @@ pub(super) async fn run(mut config: Config) -> Result<(), CliError> {
     crate::serve_with(state, listener, shutdown_signal(), limits).await?;
     sweeper.abort();
     maintenance.abort();
-    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

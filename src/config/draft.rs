@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use super::{Config, ConfigError, DEFAULT_DATABASE_URL, Issuer, Lifetimes, invalid};
+use super::{Config, ConfigError, DEFAULT_DATABASE_URL, Issuer, Lifetimes, Overrides, invalid};
 use crate::keys::{Alg, Kek};
 
 /// The configuration while its keys are applied; the fields are those of [`Config`],
@@ -47,6 +47,21 @@ impl Default for Draft {
 }
 
 impl Draft {
+    /// The draft with the command-line flags put over what the file and environment gave.
+    pub(super) fn overridden(mut self, overrides: &Overrides) -> Result<Self, ConfigError> {
+        if let Some(listen) = overrides.listen {
+            self.listen = listen;
+            self.listen_origin = Some("flag --listen".into());
+        }
+        if let Some(port) = overrides.port {
+            self.listen.set_port(port);
+        }
+        if let Some(issuer) = &overrides.issuer {
+            self.issuer = Some(Issuer::parse(issuer).map_err(|e| invalid("issuer", "flag --issuer", &e))?);
+        }
+        Ok(self)
+    }
+
     /// The configuration, if the rules between keys hold.
     pub(super) fn finish(self) -> Result<Config, ConfigError> {
         let issuer_from_listen = self.issuer.is_none();
@@ -102,8 +117,8 @@ fn issuer_from(listen: SocketAddr, listen_origin: Option<&str>) -> Result<Issuer
 
 #[cfg(test)]
 mod tests {
-    use crate::config::tests::load;
-    use crate::config::{DEFAULT_DATABASE_URL, Lifetimes};
+    use crate::config::tests::{load, load_overridden};
+    use crate::config::{DEFAULT_DATABASE_URL, Lifetimes, Overrides};
 
     #[test]
     fn defaults_listen_on_loopback_with_matching_issuer() {
@@ -113,6 +128,24 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.lifetimes, Lifetimes::default());
         assert_eq!(config.lifetimes.code, 60);
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_and_the_file() {
+        let overrides = Overrides { listen: None, port: Some(9090), issuer: None };
+        let config = load_overridden("listen = \"127.0.0.2:1\"", &[("GATEHOUSE_LISTEN", "127.0.0.3:2")], &overrides);
+        assert_eq!(config.unwrap().listen, "127.0.0.3:9090".parse().unwrap());
+        let overrides = Overrides {
+            listen: Some("[::1]:7000".parse().unwrap()),
+            port: None,
+            issuer: Some("http://localhost:7000".into()),
+        };
+        let config = load_overridden("", &[("GATEHOUSE_ISSUER", "https://env.example")], &overrides).unwrap();
+        assert_eq!(config.listen, "[::1]:7000".parse().unwrap());
+        assert_eq!(config.issuer.as_str(), "http://localhost:7000");
+        let err =
+            load_overridden("", &[], &Overrides { issuer: Some("http://id.example".into()), ..Default::default() });
+        assert!(err.unwrap_err().to_string().contains("flag --issuer"));
     }
 
     #[test]

@@ -70,6 +70,18 @@ impl fmt::Debug for Config {
     }
 }
 
+/// Values given as command-line flags: they win over the `GATEHOUSE_*` variables,
+/// which win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`: where to listen.
+    pub listen: Option<SocketAddr>,
+    /// `--port`: the port of the listen address (the address otherwise as configured).
+    pub port: Option<u16>,
+    /// `--issuer`: the issuer identifier.
+    pub issuer: Option<String>,
+}
+
 /// Lifetimes in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
@@ -169,6 +181,15 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<(Self, Vec<String>), ConfigError> {
+        Self::load_with(file, env, &Overrides::default())
+    }
+
+    /// [`Config::load`], then the command-line `overrides` on top.
+    pub fn load_with(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
         let mut values = Values::new();
         let default_file = Path::new(DEFAULT_CONFIG_FILE);
         match file {
@@ -177,25 +198,25 @@ impl Config {
             None => {}
         }
         let unknown = source::read_env(env, &mut values);
-        Ok((Self::from_values(&values)?, unknown))
+        Ok((Self::from_values(&values, overrides)?, unknown))
     }
 
     /// Parses configuration from TOML text alone (used by tests and embedders).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let mut values = Values::new();
         source::parse_toml(text, Path::new("<inline>"), &mut values)?;
-        Self::from_values(&values)
+        Self::from_values(&values, &Overrides::default())
     }
 
-    /// Applies each key given, in the order of [`KEYS`], to the defaults.
-    fn from_values(values: &Values) -> Result<Self, ConfigError> {
+    /// Applies each key given, in the order of [`KEYS`], to the defaults, then the overrides.
+    fn from_values(values: &Values, overrides: &Overrides) -> Result<Self, ConfigError> {
         let mut draft = Draft::default();
         for key in KEYS {
             if let Some(value) = values.get(key.name) {
                 (key.apply)(&mut draft, value)?;
             }
         }
-        draft.finish()
+        draft.overridden(overrides)?.finish()
     }
 }
 
@@ -221,9 +242,18 @@ mod tests {
 
     /// The configuration from `toml`, as if read from `test.toml`, and the variables in `env`.
     pub(super) fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        load_overridden(toml, env, &Overrides::default())
+    }
+
+    /// [`load`] with command-line `overrides`.
+    pub(super) fn load_overridden(
+        toml: &str,
+        env: &[(&str, &str)],
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
         let mut values = Values::new();
         source::parse_toml(toml, Path::new("test.toml"), &mut values)?;
         source::read_env(env.iter().map(|(k, v)| (k.to_string(), v.to_string())), &mut values);
-        Config::from_values(&values)
+        Config::from_values(&values, overrides)
     }
 }

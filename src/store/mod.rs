@@ -98,6 +98,12 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     Ok(Arc::new(SqlStore { pool }))
 }
 
+/// Opens a new SQLite database in memory, migrated; it lives as long as the store.
+/// For `gatehouse dev --ephemeral` only: the configuration refuses it for `serve`.
+pub async fn open_in_memory() -> StoreResult<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore { pool: sql::Pool::Sqlite(sqlite::open_in_memory().await?) }))
+}
+
 /// Up to when a sweep deletes each kind of row: a row goes when its time is at or
 /// before the cutoff. The cutoffs are policy, computed by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
