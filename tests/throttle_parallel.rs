@@ -99,6 +99,16 @@ async fn forty_parallel_guesses_get_five_checked_and_the_rest_refused(backend: B
     assert_eq!(account.blocked_until, Some(app.clock.now() + 30));
 }
 
+/// Five attempts under `keys` being checked by another instance: as many as may
+/// still fail on an account before a block.
+async fn five_in_flight<'k>(app: &TestApp, keys: &'k Keys) -> Vec<throttle::Attempt<'k>> {
+    let mut in_flight = Vec::new();
+    for _ in 0..5 {
+        in_flight.push(throttle::admit(app.store.as_ref(), keys, app.clock.now()).await.unwrap().unwrap());
+    }
+    in_flight
+}
+
 async fn a_waiting_login_goes_ahead_once_the_attempts_in_flight_succeed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
@@ -106,10 +116,7 @@ async fn a_waiting_login_goes_ahead_once_the_attempts_in_flight_succeed(backend:
     let opened = open(&app, &client).await;
     // Another instance checks five attempts on alice's account (from elsewhere).
     let elsewhere = Keys::new("alice", None);
-    let mut in_flight = Vec::new();
-    for _ in 0..5 {
-        in_flight.push(throttle::admit(app.store.as_ref(), &elsewhere, app.clock.now()).await.unwrap().unwrap());
-    }
+    let mut in_flight = five_in_flight(&app, &elsewhere).await;
 
     let login = post(&app, &opened, "alice", "wonderland");
     until_it_waits(&app).await;
@@ -130,10 +137,7 @@ async fn a_waiting_login_is_refused_once_the_attempts_in_flight_fail(backend: Ba
     app.alice().await;
     let opened = open(&app, &client).await;
     let elsewhere = Keys::new("alice", None);
-    let mut in_flight = Vec::new();
-    for _ in 0..5 {
-        in_flight.push(throttle::admit(app.store.as_ref(), &elsewhere, app.clock.now()).await.unwrap().unwrap());
-    }
+    let in_flight = five_in_flight(&app, &elsewhere).await;
 
     let login = post(&app, &opened, "alice", "wonderland");
     until_it_waits(&app).await;
