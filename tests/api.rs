@@ -13,6 +13,7 @@ mod authorize_errors;
 mod cli;
 mod common;
 mod dev;
+mod dev_login;
 mod discovery;
 mod flow;
 mod input;

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use crate::common::field;
 
 /// The labels `dev` prints, in order.
-const LABELS: [&str; 9] = [
+const LABELS: [&str; 11] = [
     "issuer",
     "discovery",
     "client_id",
@@ -19,6 +19,8 @@ const LABELS: [&str; 9] = [
     "redirect_uri",
     "username",
     "password",
+    "code_verifier",
+    "headless login",
 ];
 
 fn dev_command(dir: &Path, args: &[&str]) -> Command {
@@ -193,6 +195,47 @@ async fn ephemeral_leaves_nothing_behind_and_still_serves() {
     dev.stop();
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "nothing is written: {left:?}");
+}
+
+#[tokio::test]
+async fn the_printed_headless_login_command_gets_a_code_that_redeems() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), &["--ephemeral", "--auto-login", "demo"], &[]);
+    let command = dev.get("headless login");
+    assert!(command.starts_with("curl -s -o /dev/null -w '%{redirect_url}\\n' '"), "{command}");
+    let url = command.trim_end_matches('\'').rsplit('\'').next().unwrap();
+    assert!(url.starts_with(&format!("{}/authorize?", dev.get("issuer"))), "{url}");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let response = http.get(url).send().await.unwrap();
+
+    assert_eq!(response.status(), 303);
+    let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(back.as_str().starts_with("http://127.0.0.1/callback?"), "{back}");
+    let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let tokens = http
+        .post(format!("{}/token", dev.get("issuer")))
+        .basic_auth("demo", Some(dev.get("client_secret")))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1/callback"),
+            ("code_verifier", dev.get("code_verifier").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens.status(), 200, "the printed verifier redeems the code");
+}
+
+#[test]
+fn auto_login_of_an_unknown_user_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dev_command(dir.path(), &["--port", "0", "--ephemeral", "--auto-login", "ghost"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("error: --auto-login: there is no user named ghost"), "{err}");
+    assert!(String::from_utf8(out.stdout).unwrap().is_empty(), "nothing printed as if it were ready");
 }
 
 #[test]

@@ -19,6 +19,10 @@ pub(super) const PUBLIC_CLIENT_ID: &str = "demo-spa";
 pub(super) const USERNAME: &str = "demo";
 /// The demo clients' redirect URIs; the loopback one matches any port (RFC 8252 §7.3).
 pub(super) const REDIRECT_URIS: [&str; 2] = ["http://127.0.0.1/callback", "http://localhost:3000/callback"];
+/// The PKCE verifier of the printed headless-login command (RFC 7636 Appendix B's).
+pub(super) const CODE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// Its `S256` challenge.
+const CODE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 /// The file, in the dev folder, that keeps the demo secret and password.
 const SECRETS_FILE: &str = "demo.toml";
 
@@ -41,7 +45,26 @@ impl Demo {
         }
         println!("username: {USERNAME}");
         println!("password: {}", self.password);
+        println!("code_verifier: {CODE_VERIFIER}");
+        println!("headless login: curl -s -o /dev/null -w '%{{redirect_url}}\\n' '{}'", login_url(issuer));
     }
+}
+
+/// An authorization request for the demo client that headless login answers with a
+/// redirect carrying a code (PKCE with [`CODE_VERIFIER`]).
+fn login_url(issuer: &Issuer) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URIS[0]),
+            ("scope", "openid profile email"),
+            ("login_hint", USERNAME),
+            ("code_challenge", CODE_CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    format!("{}?{query}", issuer.endpoint("/authorize"))
 }
 
 /// Makes sure the demo clients and user exist with the secret and password kept in
@@ -166,4 +189,14 @@ fn write_secrets(path: &Path, demo: &Demo) -> Result<(), CliError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let write = options.open(path).and_then(|mut f| f.write_all(text.as_bytes()));
     write.map_err(|e| CliError::usage(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_challenge_is_the_verifiers() {
+        assert!(crate::oauth::pkce::verify(CODE_VERIFIER, CODE_CHALLENGE));
+    }
 }

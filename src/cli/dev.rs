@@ -10,6 +10,7 @@ use clap::Args as ClapArgs;
 
 use super::{CliError, demo};
 use crate::config::{Config, Overrides, is_loopback};
+use crate::oauth::dev::DevMode;
 use crate::store::{self, Store};
 
 /// The folder `dev` keeps its store and the demo credentials in, in the working directory.
@@ -34,6 +35,10 @@ pub struct DevArgs {
     /// credentials are then reachable from other machines.
     #[arg(long)]
     allow_remote: bool,
+    /// Log this user in without a page for every authorization request (headless
+    /// login); the user must exist.
+    #[arg(long, value_name = "USER")]
+    auto_login: Option<String>,
 }
 
 impl DevArgs {
@@ -63,12 +68,27 @@ pub(super) async fn run(args: DevArgs, mut config: Config) -> Result<(), CliErro
         (super::open_store(&config).await?, Some(dir))
     };
     let demo_store = store.clone();
-    super::serve::run_on(config, store, async move |config: &Config| {
+    let auto_login = args.auto_login.clone();
+    let dev = DevMode { auto_login: args.auto_login };
+    super::serve::run_on(config, store, Some(dev), async move |config: &Config| {
         let demo = demo::ensure(demo_store.as_ref(), kept).await?;
+        if let Some(name) = &auto_login {
+            check_auto_login(demo_store.as_ref(), name).await?;
+        }
+        tracing::info!("dev: headless login is on: a login_hint naming a user logs them in without a page");
         demo.print(&config.issuer);
         Ok(())
     })
     .await
+}
+
+/// `--auto-login USER` needs an existing, enabled user.
+async fn check_auto_login(store: &dyn Store, name: &str) -> Result<(), CliError> {
+    match store.find_user_by_username(name).await? {
+        Some(user) if crate::oauth::is_active(&user) => Ok(()),
+        Some(_) => Err(CliError::usage(format!("--auto-login: the user {name} is disabled"))),
+        None => Err(CliError::usage(format!("--auto-login: there is no user named {name}"))),
+    }
 }
 
 /// Refuses a listen address or issuer other machines could reach, unless the

@@ -7,6 +7,7 @@ use super::{CliError, open_store, redact_url};
 use crate::Limits;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::oauth::dev::DevMode;
 use crate::store::Store;
 
 /// Opens the store, loads the keys, binds the listener and serves.
@@ -19,19 +20,21 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
              set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
         );
     }
-    run_on(config, store, async |_| Ok(())).await
+    run_on(config, store, None, async |_| Ok(())).await
 }
 
-/// What `serve` and `dev` share: binds the listener, creates or loads the keys, calls
+/// What `serve` and `dev` share: binds the listener, creates or loads the keys (in
+/// `dev` mode only when `dev` passes one; `serve` never does), calls
 /// `ready` with the configuration as bound (the issuer then names the real port),
 /// starts key maintenance and the sweep, and serves until SIGINT or SIGTERM; then
 /// finishes open requests and closes `store`.
 pub(super) async fn run_on(
     config: Config,
     store: Arc<dyn Store>,
+    dev: Option<DevMode>,
     ready: impl AsyncFnOnce(&Config) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let result = serve_until_shutdown(config, &store, ready).await;
+    let result = serve_until_shutdown(config, &store, dev, ready).await;
     store.close().await;
     result
 }
@@ -39,6 +42,7 @@ pub(super) async fn run_on(
 async fn serve_until_shutdown(
     mut config: Config,
     store: &Arc<dyn Store>,
+    dev: Option<DevMode>,
     ready: impl AsyncFnOnce(&Config) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let limits = fit_to_open_files(Limits::DEFAULT);
@@ -53,7 +57,10 @@ async fn serve_until_shutdown(
         "starting gatehouse {}",
         env!("CARGO_PKG_VERSION")
     );
-    let state = crate::start(config.clone(), store.clone(), Arc::new(SystemClock)).await?;
+    let mut state = crate::start(config.clone(), store.clone(), Arc::new(SystemClock)).await?;
+    if let Some(dev) = dev {
+        state = state.in_dev_mode(dev);
+    }
     ready(&config).await?;
     let maintenance = tokio::spawn(crate::upkeep::maintain_forever(state.clone()));
     let sweeper =

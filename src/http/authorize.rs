@@ -31,6 +31,11 @@ pub(super) async fn handle(
     match authorize::authorize(&state.context(), &params, browser).await {
         Ok(Outcome::Page(message)) => error_page(StatusCode::BAD_REQUEST, &message),
         Ok(Outcome::Redirect(url)) => see_other(&url),
+        Ok(Outcome::LoggedIn { redirect, session_cookie }) => {
+            let mut response = see_other(&redirect);
+            response.headers_mut().append(header::SET_COOKIE, state.cookies.set(Cookie::Session, &session_cookie));
+            response
+        }
         Ok(Outcome::Login(begun)) => {
             let issuer = &state.config.issuer;
             let mut response = see_other(&format!("{}/login?request={}", issuer.path(), begun.request_id));

@@ -27,6 +27,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keyring;
 use crate::oauth::Context;
+use crate::oauth::dev::DevMode;
 use crate::store::Store;
 
 pub use server::Limits;
@@ -47,6 +48,8 @@ pub struct AppState {
     discovery: Arc<[u8]>,
     /// How the issuer names and scopes its cookies.
     cookies: Arc<cookies::Cookies>,
+    /// Dev mode: only [`AppState::in_dev_mode`] sets it, and only `gatehouse dev` calls that.
+    dev: Option<Arc<DevMode>>,
 }
 
 impl AppState {
@@ -54,7 +57,13 @@ impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>, keys: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
         let discovery = discovery::document(&config).into();
         let cookies = Arc::new(cookies::Cookies::for_issuer(&config.issuer));
-        Self { config: Arc::new(config), store, keys, clock, discovery, cookies }
+        Self { config: Arc::new(config), store, keys, clock, discovery, cookies, dev: None }
+    }
+
+    /// The same state in dev mode: what `gatehouse dev` serves (and tests of it).
+    pub fn in_dev_mode(mut self, dev: DevMode) -> Self {
+        self.dev = Some(Arc::new(dev));
+        self
     }
 
     /// What protocol code needs for one request: the keys as loaded now, and now.
@@ -66,6 +75,7 @@ impl AppState {
             lifetimes: &self.config.lifetimes,
             now: self.clock.now(),
             clock_skew: self.config.clock_skew,
+            dev: self.dev.as_deref(),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::request::AuthorizationRequest;
 use super::response::{ErrorRedirect, issue_code};
 use super::{Context, session, throttle};
 use crate::secret;
-use crate::store::PendingRequestRow;
+use crate::store::{PendingRequestRow, User};
 
 /// How long a pending authorization request waits for the user to log in.
 pub const PENDING_LIFETIME: i64 = 15 * 60;
@@ -175,13 +175,27 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     if store.take_pending_request(&pending.id, ctx.now).await?.is_none() {
         return Ok(Outcome::Refused(Refusal::Expired));
     }
+    let (redirect, session_cookie) = log_in(ctx, browser, &request, &user).await?;
+    Ok(Outcome::LoggedIn { redirect, session_cookie })
+}
+
+/// Logs `user` in for `request` once they are known to be who they say: replaces the
+/// browser's session with a new one and issues the code. After a good password, and
+/// (in dev mode only) for a headless login. Returns the redirect to the client, with
+/// the code, and the new session cookie's value.
+pub(super) async fn log_in(
+    ctx: &Context<'_>,
+    browser: Browser<'_>,
+    request: &AuthorizationRequest,
+    user: &User,
+) -> Result<(String, String), OAuthError> {
     // A login replaces the browser's previous session rather than leaving it behind.
     if let Some(old) = browser.session {
-        store.delete_session(&secret::hash(old)).await?;
+        ctx.store.delete_session(&secret::hash(old)).await?;
     }
-    let (session_cookie, session) = session::start(store, &user, ctx.lifetimes.session, ctx.now).await?;
-    let redirect = issue_code(ctx, &request, &session).await?;
-    Ok(Outcome::LoggedIn { redirect, session_cookie })
+    let (session_cookie, session) = session::start(ctx.store, user, ctx.lifetimes.session, ctx.now).await?;
+    let redirect = issue_code(ctx, request, &session).await?;
+    Ok((redirect, session_cookie))
 }
 
 /// The pending request `params` names, if it is live and this browser's.

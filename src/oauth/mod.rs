@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod claims;
 pub mod client;
 pub mod client_auth;
+pub mod dev;
 pub mod error;
 pub mod grant;
 pub mod jwt;
@@ -43,6 +44,8 @@ pub struct Context<'a> {
     /// How far instances' clocks may differ: a token another instance just issued
     /// may look this much younger than it is.
     pub clock_skew: i64,
+    /// Dev mode: set only by `gatehouse dev`, never by `serve`.
+    pub dev: Option<&'a dev::DevMode>,
 }
 
 /// The user with subject `id`, if they may still use what was granted to them: they

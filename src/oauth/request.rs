@@ -25,6 +25,10 @@ pub struct AuthorizationRequest {
     pub prompt_none: bool,
     /// `prompt=login`: authenticate again even with a session.
     pub prompt_login: bool,
+    /// `prompt=consent`: the user is to be asked (no screen here, but dev mode's
+    /// headless login steps aside).
+    #[serde(default)]
+    pub prompt_consent: bool,
     /// Authenticate again if the last authentication is older than this many seconds.
     pub max_age: Option<i64>,
     /// Prefills the username.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use gatehouse::clock::{Clock, TestClock};
 use gatehouse::config::Config;
 use gatehouse::keys::{Alg, KeySet, key_row};
+use gatehouse::oauth::dev::DevMode;
 use gatehouse::store::{self, Client, ClientKind, GrantType, KeyRow, Store, User};
 use tokio::sync::oneshot;
 
@@ -26,6 +27,9 @@ pub(crate) struct Options {
     pub(crate) https_issuer: bool,
     /// Timeouts and the connection bound (tests of them shorten them).
     pub(crate) limits: gatehouse::Limits,
+    /// Serve in dev mode, as `gatehouse dev` does; `None` (the default) serves as
+    /// `gatehouse serve` does.
+    pub(crate) dev: Option<DevMode>,
 }
 
 impl Default for Options {
@@ -36,6 +40,7 @@ impl Default for Options {
             extra_config: String::new(),
             https_issuer: false,
             limits: gatehouse::Limits::DEFAULT,
+            dev: None,
         }
     }
 }
@@ -87,7 +92,10 @@ impl TestApp {
         if options.fixture_key {
             store.insert_first_keys("RS256", &fixture_keys(clock.now())).await.unwrap();
         }
-        let state = gatehouse::start(config, store.clone(), Arc::new(clock.clone())).await.unwrap();
+        let mut state = gatehouse::start(config, store.clone(), Arc::new(clock.clone())).await.unwrap();
+        if let Some(dev) = options.dev {
+            state = state.in_dev_mode(dev);
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let served = state.clone();
         let limits = options.limits;

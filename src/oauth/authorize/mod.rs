@@ -12,7 +12,7 @@ use super::login::{self, Begun, Browser};
 use super::params::Params;
 use super::request::AuthorizationRequest;
 use super::response::{ErrorRedirect, issue_code};
-use super::{Context, session};
+use super::{Context, dev, session};
 use crate::clock::UnixTime;
 use crate::store::{SessionRow, StoreError};
 
@@ -42,6 +42,14 @@ pub enum Outcome {
     Redirect(String),
     /// The user must log in first: the request is kept for the login page.
     Login(Begun),
+    /// Dev mode only: the user was logged in without a page. Send the browser to the
+    /// client at `redirect` (it carries the code), with `session_cookie` as its new session.
+    LoggedIn {
+        /// The client's redirect URI with the code, `state` and `iss`.
+        redirect: String,
+        /// The new session cookie's value.
+        session_cookie: String,
+    },
 }
 
 /// Answers an authorization request from `browser`. `Err` is always `server_error`,
@@ -55,7 +63,17 @@ pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>)
         Err(AuthorizeError::Server(e)) => return Err(e),
     };
     let session = session::current(ctx.store, browser.session, ctx.now).await?;
-    Ok(match decide(&request, session, ctx.now) {
+    let next = decide(&request, session, ctx.now);
+    // Dev mode only: log the hinted user in without a page, unless their session will do.
+    if let Some((user, source)) = dev::headless_user(ctx, &request).await?
+        && !matches!(&next, Ok(Next::Issue(session)) if session.user_id == user.id)
+    {
+        let (redirect, session_cookie) = login::log_in(ctx, browser, &request, &user).await?;
+        let (name, client) = (&user.username, &request.client_id);
+        tracing::info!(user = %user.id, client = %client, "dev: logged in {name} without a page ({source})");
+        return Ok(Outcome::LoggedIn { redirect, session_cookie });
+    }
+    Ok(match next {
         Err(error) => Outcome::Redirect(ErrorRedirect::to(&request, error).url(issuer)),
         Ok(Next::Issue(session)) => Outcome::Redirect(issue_code(ctx, &request, &session).await?),
         Ok(Next::Login) => Outcome::Login(login::begin(ctx, &request, browser.id).await?),
@@ -105,6 +123,7 @@ mod tests {
             code_challenge: None,
             prompt_none: false,
             prompt_login: false,
+            prompt_consent: false,
             max_age: None,
             login_hint: None,
             claims: None,

@@ -38,7 +38,7 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
     check_response_type(&client, params).map_err(redirect)?;
     let scope = check_scope(&client, params).map_err(redirect)?;
     let code_challenge = check_pkce(&client, params).map_err(redirect)?;
-    let (prompt_none, prompt_login) = check_prompt(params).map_err(redirect)?;
+    let (prompt_none, prompt_login, prompt_consent) = check_prompt(params).map_err(redirect)?;
     let max_age = check_max_age(params).map_err(redirect)?;
     let claims = check_claims(params).map_err(redirect)?;
     let nonce = check_length(params, "nonce").map_err(redirect)?;
@@ -54,6 +54,7 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
         code_challenge,
         prompt_none,
         prompt_login,
+        prompt_consent,
         max_age,
         login_hint,
         claims,
@@ -150,14 +151,15 @@ fn check_pkce(client: &Client, params: &Params) -> Result<Option<String>, OAuthE
 
 /// OIDC Core §3.1.2.1: `prompt` is a space-separated list; `none` stands alone.
 /// `consent` and `select_account` need no screen here (one account per session,
-/// clients are first-party); unknown values are ignored.
-fn check_prompt(params: &Params) -> Result<(bool, bool), OAuthError> {
+/// clients are first-party); unknown values are ignored. Returns whether `none`,
+/// `login` and `consent` were asked.
+fn check_prompt(params: &Params) -> Result<(bool, bool, bool), OAuthError> {
     let values: Vec<&str> = params.get("prompt").unwrap_or("").split(' ').filter(|v| !v.is_empty()).collect();
     let none = values.contains(&"none");
     if none && values.len() > 1 {
         return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
     }
-    Ok((none, values.contains(&"login")))
+    Ok((none, values.contains(&"login"), values.contains(&"consent")))
 }
 
 /// OIDC Core §3.1.2.1: `max_age` is a non-negative number of seconds.
