@@ -6,7 +6,8 @@
 //!
 //! Layers, each calling only downwards: `http` (the HTTP edge) → `oauth` (protocol
 //! rules) → `config` → `keys` → `store` → `clock`, `secret` (and `password` beside
-//! them). `cli` and `upkeep` drive them from the outside.
+//! them). `seed` (seed files) sits beside `oauth`, whose rules it applies; `cli` and
+//! `upkeep` drive them from the outside.
 
 pub mod cli;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod keys;
 pub mod oauth;
 pub mod password;
 pub mod secret;
+pub mod seed;
 pub mod store;
 pub mod upkeep;
 pub mod username;

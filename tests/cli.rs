@@ -53,13 +53,13 @@ async fn client_errors_leave_the_store_unchanged(backend: Backend) {
     let cases: &[(&[&str], &str)] = &[
         (&["client", "add", "web", "--redirect-uri", "https://other.example/cb"], "client id `web` already exists"),
         (&["client", "add", "bad id", "--redirect-uri", "https://a.example/cb"], "invalid client id"),
-        (&["client", "add", "new"], "needs at least one --redirect-uri"),
+        (&["client", "add", "new"], "needs at least one redirect URI"),
         (&["client", "add", "new", "--redirect-uri", "http://app.example/cb"], "plain http is allowed only"),
         (&["client", "add", "new", "--redirect-uri", "https://a.example/cb#frag"], "fragment"),
         (&["client", "add", "new", "--redirect-uri", "/relative"], "not an absolute URI"),
         (
             &["client", "add", "new", "--public", "--loopback-any-port", "--redirect-uri", "http://localhost/cb"],
-            "--loopback-any-port needs a --redirect-uri on http://127.0.0.1",
+            "loopback_any_port needs a redirect URI on http://127.0.0.1",
         ),
         (&["client", "add", "new", "--redirect-uri", "https://user@a.example/cb"], "user information"),
         (&["client", "add", "new", "--redirect-uri", "http://u:p@127.0.0.1/cb"], "user information"),

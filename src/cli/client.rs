@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::CliError;
 use crate::config::Config;
-use crate::oauth::client::{GrantType, check_client_id, check_redirect_uri, is_loopback_ip_uri};
+use crate::oauth::client::{check_registration, parse_grant_types};
 use crate::store::{Client, ClientKind, Store, StoreError};
 
 /// Client administration.
@@ -45,6 +45,10 @@ pub enum ClientCommand {
         /// native app that listens on a port it picks at run time (RFC 8252 §7.3).
         #[arg(long)]
         loopback_any_port: bool,
+        /// Put the claims the granted scope releases in the ID token too, not only at
+        /// userinfo (for relying-party libraries that read only the ID token).
+        #[arg(long)]
+        id_token_claims: bool,
     },
     /// List clients.
     List,
@@ -74,6 +78,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
             id_token_alg,
             no_pkce,
             loopback_any_port,
+            id_token_claims,
         } => {
             if let Some(alg) = &id_token_alg {
                 match crate::keys::Alg::parse(alg) {
@@ -90,22 +95,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
                     "a public client always needs PKCE: --no-pkce is for confidential clients",
                 ));
             }
-            if audiences.iter().any(|a| a.trim().is_empty()) {
-                return Err(CliError::usage("--audience must not be empty"));
-            }
-            let grant_types = check_grant_types(&grant_types, kind)?;
-            check_client_id(&id).map_err(CliError::Usage)?;
-            if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-                return Err(CliError::usage("a client that uses authorization_code needs at least one --redirect-uri"));
-            }
-            for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
-                check_redirect_uri(uri).map_err(CliError::Usage)?;
-            }
-            if loopback_any_port && !redirect_uris.iter().any(|uri| is_loopback_ip_uri(uri)) {
-                return Err(CliError::usage(
-                    "--loopback-any-port needs a --redirect-uri on http://127.0.0.1 or http://[::1] (never localhost)",
-                ));
-            }
+            let grant_types = parse_grant_types(&grant_types).map_err(CliError::Usage)?;
             let secret = (kind == ClientKind::Confidential).then(crate::secret::random_token);
             let client = Client {
                 id: id.clone(),
@@ -119,8 +109,10 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
                 id_token_signed_response_alg: id_token_alg,
                 require_pkce: !no_pkce,
                 loopback_any_port,
+                id_token_claims,
                 created_at: now,
             };
+            check_registration(&client).map_err(CliError::Usage)?;
             store.insert_client(&client).await.map_err(|e| match e {
                 StoreError::Conflict => CliError::usage(format!("client id `{id}` already exists")),
                 other => other.into(),
@@ -161,28 +153,6 @@ fn unknown(id: &str) -> CliError {
     CliError::usage(format!("unknown client `{id}`"))
 }
 
-/// Parses the allowed grant types; public clients cannot use client_credentials
-/// (RFC 6749 §4.4: only confidential clients).
-fn check_grant_types(names: &[String], kind: ClientKind) -> Result<Vec<GrantType>, CliError> {
-    if names.is_empty() {
-        return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
-    }
-    let mut grants = Vec::new();
-    for name in names {
-        let grant = GrantType::parse(name).ok_or_else(|| {
-            let known: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-            CliError::usage(format!("unknown grant type `{name}`; known: {}", known.join(", ")))
-        })?;
-        if grant == GrantType::ClientCredentials && kind == ClientKind::Public {
-            return Err(CliError::usage("a public client cannot use client_credentials: it has no secret"));
-        }
-        if !grants.contains(&grant) {
-            grants.push(grant);
-        }
-    }
-    Ok(grants)
-}
-
 fn print_client(c: &Client) {
     println!("client_id:     {}", c.id);
     if !c.name.is_empty() {
@@ -204,6 +174,9 @@ fn print_client(c: &Client) {
     }
     if c.loopback_any_port {
         println!("loopback:      any port (RFC 8252 §7.3)");
+    }
+    if c.id_token_claims {
+        println!("id_token:      carries the claims of the granted scope");
     }
     for uri in &c.post_logout_redirect_uris {
         println!("post_logout_redirect_uri: {uri}");

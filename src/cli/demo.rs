@@ -130,6 +130,8 @@ fn demo_client(id: &str, secret: Option<&str>, now: i64) -> Client {
         id_token_signed_response_alg: None,
         require_pkce: true,
         loopback_any_port: true,
+        // Many RP libraries read only the ID token: give them the user's claims there.
+        id_token_claims: true,
         created_at: now,
     }
 }

@@ -39,6 +39,9 @@ pub struct DevArgs {
     /// login); the user must exist.
     #[arg(long, value_name = "USER")]
     auto_login: Option<String>,
+    /// Apply this seed file at start (clients, users, custom scopes, claim presets).
+    #[arg(long, value_name = "FILE")]
+    seed: Option<std::path::PathBuf>,
 }
 
 impl DevArgs {
@@ -67,6 +70,10 @@ pub(super) async fn run(args: DevArgs, mut config: Config) -> Result<(), CliErro
         config.database_url = format!("sqlite:{DEV_DIR}/gatehouse.db");
         (super::open_store(&config).await?, Some(dir))
     };
+    if let Some(file) = args.seed.as_ref().or(config.seed.as_ref()) {
+        let applied = super::apply_seed(store.as_ref(), file, crate::seed::Rules::Dev).await?;
+        tracing::info!("dev: applied seed file {}: {applied}", file.display());
+    }
     let demo_store = store.clone();
     let auto_login = args.auto_login.clone();
     let dev = DevMode { auto_login: args.auto_login };
@@ -75,7 +82,10 @@ pub(super) async fn run(args: DevArgs, mut config: Config) -> Result<(), CliErro
         if let Some(name) = &auto_login {
             check_auto_login(demo_store.as_ref(), name).await?;
         }
-        tracing::info!("dev: headless login is on: a login_hint naming a user logs them in without a page");
+        tracing::info!(
+            "dev mode: a login_hint naming a user logs them in without a page; the login page takes any \
+             username (a new one becomes a user) and claims as JSON; every page shows a dev banner"
+        );
         demo.print(&config.issuer);
         Ok(())
     })

@@ -49,6 +49,20 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Apply seed files.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+}
+
+/// Seed files: clients, users, custom scopes and claim presets declared in TOML.
+#[derive(Debug, clap::Subcommand)]
+pub enum SeedCommand {
+    /// Make what FILE declares true in the configured store, all of it or (on any
+    /// error) nothing; what it does not mention is left alone.
+    Apply {
+        /// The seed file.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Why a command failed; shown to the operator as `error: …`.
@@ -98,7 +112,23 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         Command::Client(cmd) => client::run(cmd, &config, open_store(&config).await?.as_ref()).await,
         Command::Keys(cmd) => keys::run(cmd, &config, open_store(&config).await?.as_ref()).await,
         Command::User(cmd) => user::run(cmd, open_store(&config).await?.as_ref()).await,
+        Command::Seed(SeedCommand::Apply { file }) => {
+            let store = open_store(&config).await?;
+            let applied = apply_seed(store.as_ref(), &file, crate::seed::Rules::Serve).await?;
+            println!("applied {}: {applied}", file.display());
+            Ok(())
+        }
     }
+}
+
+/// Applies a seed file now.
+async fn apply_seed(
+    store: &dyn Store,
+    file: &std::path::Path,
+    rules: crate::seed::Rules,
+) -> Result<crate::seed::Applied, CliError> {
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+    crate::seed::apply_file(store, file, rules, now).await.map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// Opens the configured store and applies migrations.

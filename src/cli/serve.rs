@@ -20,6 +20,10 @@ pub(super) async fn run(config: Config) -> Result<(), CliError> {
              set GATEHOUSE_KEYS_ENCRYPTION_KEY (32 random bytes, base64) to encrypt them"
         );
     }
+    if let Some(file) = &config.seed {
+        let applied = super::apply_seed(store.as_ref(), file, crate::seed::Rules::Serve).await?;
+        tracing::info!("applied seed file {}: {applied}", file.display());
+    }
     run_on(config, store, None, async |_| Ok(())).await
 }
 

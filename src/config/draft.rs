@@ -16,6 +16,7 @@ pub(super) struct Draft {
     pub(super) listen_origin: Option<String>,
     pub(super) database_url: String,
     pub(super) client_ip_header: Option<axum::http::HeaderName>,
+    pub(super) seed: Option<std::path::PathBuf>,
     pub(super) lifetimes: Lifetimes,
     pub(super) jwks_max_age: i64,
     pub(super) algorithms: Vec<Alg>,
@@ -35,6 +36,7 @@ impl Default for Draft {
             listen_origin: None,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             client_ip_header: None,
+            seed: None,
             lifetimes: Lifetimes::default(),
             jwks_max_age: 5 * 60,
             algorithms: Alg::ALL.to_vec(),
@@ -93,6 +95,7 @@ impl Draft {
             clock_skew: self.clock_skew,
             kek,
             client_ip_header: self.client_ip_header,
+            seed: self.seed,
             issuer_from_listen,
         })
     }

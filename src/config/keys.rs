@@ -23,6 +23,7 @@ pub(super) const KEYS: &[Key] = &[
     key("listen", listen),
     key("database_url", |d, v| v.check(database_url).map(|url| d.database_url = url)),
     key("client_ip_header", |d, v| header_name(v).map(|name| d.client_ip_header = Some(name))),
+    key("seed", |d, v| v.check(seed_file).map(|path| d.seed = Some(path))),
     key("lifetimes.code", |d, v| v.duration().map(|s| d.lifetimes.code = s)),
     key("lifetimes.id_token", |d, v| v.duration().map(|s| d.lifetimes.id_token = s)),
     key("lifetimes.access_token", |d, v| v.duration().map(|s| d.lifetimes.access_token = s)),
@@ -68,6 +69,14 @@ fn is_in_memory(sqlite_url: &str) -> bool {
     let path = sqlite_url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or("");
     path.is_empty() || path == ":memory:" || sqlite_url.contains("mode=memory")
+}
+
+/// `seed`: a seed file, applied at every start (read then, so only its name is checked here).
+fn seed_file(path: &str) -> Result<std::path::PathBuf, String> {
+    if path.is_empty() {
+        return Err("the path of a seed file".into());
+    }
+    Ok(path.into())
 }
 
 /// `client_ip_header`: the header a trusted reverse proxy sets.

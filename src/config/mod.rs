@@ -49,6 +49,8 @@ pub struct Config {
     /// The header a trusted reverse proxy puts the client's address in (its last entry
     /// is used), e.g. `X-Forwarded-For`; `None` uses the connection's peer address.
     pub client_ip_header: Option<axum::http::HeaderName>,
+    /// A seed file applied at every start of `serve`.
+    pub seed: Option<std::path::PathBuf>,
     /// Whether the issuer was derived from `listen` rather than configured.
     issuer_from_listen: bool,
 }
@@ -62,6 +64,7 @@ impl fmt::Debug for Config {
             .field("lifetimes", &self.lifetimes)
             .field("jwks_max_age", &self.jwks_max_age)
             .field("client_ip_header", &self.client_ip_header)
+            .field("seed", &self.seed)
             .field("algorithms", &self.algorithms)
             .field("rotate_every", &self.rotate_every)
             .field("clock_skew", &self.clock_skew)

@@ -5,10 +5,10 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::AppState;
-use super::respond::json;
+use super::respond::{json, no_store_json};
 use crate::config::Config;
 use crate::oauth::{claims, scope};
-use crate::store::GrantType;
+use crate::store::{GrantType, ScopeRow};
 
 /// Provider metadata (Discovery §3). Only what gatehouse does is advertised; every
 /// URL is built from the issuer.
@@ -21,7 +21,7 @@ struct Metadata<'a> {
     revocation_endpoint: String,
     introspection_endpoint: String,
     jwks_uri: String,
-    scopes_supported: &'a [&'a str],
+    scopes_supported: Vec<&'a str>,
     response_types_supported: &'a [&'a str],
     response_modes_supported: &'a [&'a str],
     grant_types_supported: Vec<&'a str>,
@@ -38,8 +38,9 @@ struct Metadata<'a> {
     authorization_response_iss_parameter_supported: bool,
 }
 
-/// The metadata document as JSON bytes.
-pub(super) fn document(config: &Config) -> Vec<u8> {
+/// The metadata document as JSON bytes, advertising the `custom` scopes and the
+/// claims they release beside OpenID Connect's own.
+pub(super) fn document(config: &Config, custom: &[ScopeRow]) -> Vec<u8> {
     let issuer = &config.issuer;
     let metadata = Metadata {
         issuer: issuer.as_str(),
@@ -49,7 +50,7 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
         revocation_endpoint: issuer.endpoint("/revoke"),
         introspection_endpoint: issuer.endpoint("/introspect"),
         jwks_uri: issuer.endpoint("/jwks"),
-        scopes_supported: scope::SUPPORTED,
+        scopes_supported: scope::SUPPORTED.iter().copied().chain(custom.iter().map(|s| s.name.as_str())).collect(),
         response_types_supported: &["code"],
         response_modes_supported: &["query"],
         grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
@@ -59,14 +60,7 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
         revocation_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post", "none"],
         introspection_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post"],
         code_challenge_methods_supported: &["S256"],
-        claims_supported: [
-            &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "updated_at"][..],
-            claims::PROFILE,
-            claims::EMAIL,
-            claims::ADDRESS,
-            claims::PHONE,
-        ]
-        .concat(),
+        claims_supported: claims_supported(custom),
         claims_parameter_supported: true,
         authorization_response_iss_parameter_supported: true,
     };
@@ -74,7 +68,29 @@ pub(super) fn document(config: &Config) -> Vec<u8> {
     serde_json::to_vec(&metadata).unwrap_or_default()
 }
 
-/// Serves the metadata. It changes only with the configuration, so caches may keep it an hour.
+/// gatehouse's own claims, the standard ones, and those the custom scopes release, once each.
+fn claims_supported(custom: &[ScopeRow]) -> Vec<&str> {
+    let own = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "updated_at"];
+    let mut names: Vec<&str> = [&own[..], claims::PROFILE, claims::EMAIL, claims::ADDRESS, claims::PHONE].concat();
+    for name in custom.iter().flat_map(|s| s.claims.iter()) {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Serves the metadata: the document built at start, or, when a seed file declared
+/// custom scopes, one that names them too. Caches may keep it an hour.
 pub(super) async fn get(State(state): State<AppState>) -> Response {
-    json(state.discovery.to_vec(), "public, max-age=3600")
+    match state.store.list_scopes().await {
+        Ok(custom) if custom.is_empty() => json(state.discovery.to_vec(), "public, max-age=3600"),
+        Ok(custom) => json(document(&state.config, &custom), "public, max-age=3600"),
+        Err(e) => {
+            tracing::error!(error = %e, "discovery: the store failed");
+            let body =
+                serde_json::json!({"error": "server_error", "error_description": "The server failed; try again."});
+            no_store_json(axum::http::StatusCode::INTERNAL_SERVER_ERROR, body.to_string())
+        }
+    }
 }

@@ -66,13 +66,14 @@ fn client_address(state: &AppState, headers: &HeaderMap, extensions: &Extensions
 
 /// The form: 200, 401 after a failed attempt, 429 with `Retry-After` while blocked.
 fn render_form(state: &AppState, form: &Form) -> Response {
-    let (status, message) = match form.failure {
+    let (status, message) = match &form.failure {
         None => (StatusCode::OK, None),
         Some(Failure::Credentials) => (StatusCode::UNAUTHORIZED, Some("Incorrect username or password.".to_owned())),
         Some(Failure::Throttled(wait)) => (
             StatusCode::TOO_MANY_REQUESTS,
             Some(format!("Too many failed sign-in attempts. Try again in {wait} seconds.")),
         ),
+        Some(Failure::Dev(why)) => (StatusCode::BAD_REQUEST, Some(why.clone())),
     };
     let action = format!("{}/login", state.config.issuer.path());
     let page = pages::LoginPage {
@@ -82,10 +83,12 @@ fn render_form(state: &AppState, form: &Form) -> Response {
         csrf: &form.csrf,
         username: &form.username,
         error: message.as_deref(),
+        dev: form.dev.as_ref(),
+        dev_banner: pages::in_dev_mode(),
     };
     let mut response = pages::render(status, &page);
-    if let Some(Failure::Throttled(wait)) = form.failure {
-        response.headers_mut().insert(header::RETRY_AFTER, wait.into());
+    if let Some(Failure::Throttled(wait)) = &form.failure {
+        response.headers_mut().insert(header::RETRY_AFTER, (*wait).into());
     }
     response
 }

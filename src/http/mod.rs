@@ -44,7 +44,7 @@ pub struct AppState {
     pub keys: Arc<Keyring>,
     /// The one source of time.
     pub clock: Arc<dyn Clock>,
-    /// The discovery document, built once from the configuration.
+    /// The discovery document without custom scopes, built once from the configuration.
     discovery: Arc<[u8]>,
     /// How the issuer names and scopes its cookies.
     cookies: Arc<cookies::Cookies>,
@@ -55,7 +55,7 @@ pub struct AppState {
 impl AppState {
     /// Assembles the state; the discovery document is rendered here, once.
     pub fn new(config: Config, store: Arc<dyn Store>, keys: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
-        let discovery = discovery::document(&config).into();
+        let discovery = discovery::document(&config, &[]).into();
         let cookies = Arc::new(cookies::Cookies::for_issuer(&config.issuer));
         Self { config: Arc::new(config), store, keys, clock, discovery, cookies, dev: None }
     }
@@ -105,7 +105,11 @@ pub fn router(state: AppState) -> Router {
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     let https = state.config.issuer.is_https();
-    app.with_state(state).layer(axum::middleware::map_response(move |response| security_headers(response, https)))
+    let dev = state.dev.is_some();
+    let app = app.with_state(state);
+    // Under dev, every page says so (see `pages::in_dev_mode`).
+    let app = if dev { app.layer(axum::middleware::from_fn(pages::dev_mode)) } else { app };
+    app.layer(axum::middleware::map_response(move |response| security_headers(response, https)))
 }
 
 /// CORS (Fetch standard) for the cross-origin endpoints: any origin may call them,

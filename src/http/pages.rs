@@ -4,6 +4,8 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::oauth::dev::DevForm;
+
 /// The login form.
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -20,6 +22,10 @@ pub(super) struct LoginPage<'a> {
     pub username: &'a str,
     /// A failure message.
     pub error: Option<&'a str>,
+    /// Under dev mode: the claims field and the presets' names.
+    pub dev: Option<&'a DevForm>,
+    /// Whether the banner shows (dev mode).
+    pub dev_banner: bool,
 }
 
 /// An error shown to the user instead of a redirect.
@@ -30,6 +36,24 @@ pub(super) struct ErrorPage<'a> {
     pub title: &'a str,
     /// What went wrong, for the person reading it.
     pub message: &'a str,
+    /// Whether the banner shows (dev mode).
+    pub dev_banner: bool,
+}
+
+tokio::task_local! {
+    /// Set for the requests `gatehouse dev` serves, so that every page shows the banner.
+    static DEV_MODE: ();
+}
+
+/// Middleware, installed only in dev mode: the pages rendered for the request show
+/// the dev banner.
+pub(super) async fn dev_mode(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    DEV_MODE.scope((), next.run(request)).await
+}
+
+/// Whether the page being rendered is served by `gatehouse dev`.
+pub(super) fn in_dev_mode() -> bool {
+    DEV_MODE.try_with(|()| ()).is_ok()
 }
 
 /// Renders a page with the headers every HTML response carries.

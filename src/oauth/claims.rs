@@ -35,6 +35,39 @@ pub fn is_standard(name: &str) -> bool {
     [PROFILE, EMAIL, ADDRESS, PHONE].iter().any(|set| set.contains(&name))
 }
 
+/// Claims that JWTs, OAuth and OpenID Connect give a meaning, or that gatehouse sets
+/// itself: no user may hold one, and no scope may release one.
+pub const REGISTERED: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "s_hash",
+    "sid",
+    "updated_at",
+    "scope",
+    "client_id",
+    "grant_id",
+    "cnf",
+    "act",
+    "may_act",
+    "typ",
+    "events",
+    "sub_jwk",
+    "_claim_names",
+    "_claim_sources",
+];
+
 /// Turns a typed value into a claim value of the type the spec gives it:
 /// booleans for `*_verified`, an object for `address` (JSON, or text taken as
 /// `formatted`), strings otherwise.
@@ -42,28 +75,57 @@ pub fn parse_value(name: &str, text: &str) -> Result<Value, String> {
     if !is_standard(name) {
         return Err(format!("`{name}` is not a standard claim; known: {}", known().join(", ")));
     }
-    match name {
+    let value = match name {
         "email_verified" | "phone_number_verified" => match text {
-            "true" => Ok(Value::Bool(true)),
-            "false" => Ok(Value::Bool(false)),
-            _ => Err(format!("`{name}` must be true or false")),
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return Err(format!("`{name}` must be true or false")),
         },
         "address" if text.trim_start().starts_with('{') => {
-            let map: Map<String, Value> =
-                serde_json::from_str(text).map_err(|e| format!("`address` is not a JSON object: {e}"))?;
+            serde_json::from_str(text).map_err(|e| format!("`address` is not a JSON object: {e}"))?
+        }
+        "address" => serde_json::json!({ "formatted": text }),
+        _ => Value::String(text.to_owned()),
+    };
+    check_claim(name, &value)?;
+    Ok(value)
+}
+
+/// Checks a claim a user may hold: not a [`REGISTERED`] name, at most
+/// [`MAX_CLAIM_NAME_LEN`] bytes, no control characters; a standard claim (§5.1) must
+/// have the type the spec gives it; any other (`groups`, `roles`, …) may be any JSON value.
+pub fn check_claim(name: &str, value: &Value) -> Result<(), String> {
+    check_claim_name(name)?;
+    match (name, value) {
+        (_, _) if !is_standard(name) => Ok(()),
+        ("email_verified" | "phone_number_verified", Value::Bool(_)) => Ok(()),
+        ("email_verified" | "phone_number_verified", _) => Err(format!("`{name}` must be true or false")),
+        ("address", Value::Object(map)) => {
             match map.iter().find(|(k, v)| !ADDRESS_MEMBERS.contains(&k.as_str()) || !v.is_string()) {
                 Some((k, _)) => Err(format!(
                     "`address` member `{k}` must be one of {} with a string value",
                     ADDRESS_MEMBERS.join(", ")
                 )),
-                None => Ok(Value::Object(map)),
+                None => Ok(()),
             }
         }
-        "address" => Ok(serde_json::json!({ "formatted": text })),
-        "email" if !text.contains('@') => Err(format!("`{text}` is not an email address")),
-        _ if text.is_empty() => Err(format!("`{name}` must not be empty")),
-        _ => Ok(Value::String(text.to_owned())),
+        ("address", _) => Err("`address` must be a JSON object".into()),
+        ("email", Value::String(text)) if !text.contains('@') => Err(format!("`{text}` is not an email address")),
+        (_, Value::String(text)) if text.is_empty() => Err(format!("`{name}` must not be empty")),
+        (_, Value::String(_)) => Ok(()),
+        (_, _) => Err(format!("`{name}` must be a string")),
     }
+}
+
+/// Checks the name of a claim a user may hold or a scope may release (see [`check_claim`]).
+pub fn check_claim_name(name: &str) -> Result<(), String> {
+    if REGISTERED.contains(&name) {
+        return Err(format!("`{name}` is a registered claim that gatehouse sets itself; choose another name"));
+    }
+    if name.is_empty() || name.len() > MAX_CLAIM_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(format!("claim name `{name}` must be 1 to {MAX_CLAIM_NAME_LEN} bytes without control characters"));
+    }
+    Ok(())
 }
 
 fn known() -> Vec<&'static str> {
@@ -147,44 +209,41 @@ impl RequestedClaims {
     }
 }
 
-/// The claims of `user` released for `scope` plus those `requested` by name
-/// (§5.4, §5.5), leaving out any the user does not have. `sub` is not included.
-pub fn release(
-    user_claims: &Map<String, Value>,
-    updated_at: i64,
-    scope: &super::scope::Scope,
-    requested: &[String],
-) -> Map<String, Value> {
-    let by_scope = [("profile", PROFILE), ("email", EMAIL), ("address", ADDRESS), ("phone", PHONE)];
-    let wanted = |name: &str| {
-        requested.iter().any(|r| r == name) || by_scope.iter().any(|(s, names)| scope.has(s) && names.contains(&name))
-    };
+/// The claims of `user` that are `wanted` (by scope, §5.4, or by name, §5.5),
+/// leaving out any the user does not have; `updated_at` is gatehouse's own (§5.1: a
+/// number). `sub` is not included.
+pub fn release(user: &crate::store::User, wanted: impl Fn(&str) -> bool) -> Map<String, Value> {
     let mut released: Map<String, Value> =
-        user_claims.iter().filter(|(name, _)| wanted(name)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    // `updated_at` is a profile claim kept by gatehouse itself (§5.1: a number).
-    if scope.has("profile") || requested.iter().any(|r| r == "updated_at") {
-        released.insert("updated_at".into(), Value::from(updated_at));
+        user.claims.iter().filter(|(name, _)| wanted(name)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if wanted("updated_at") {
+        released.insert("updated_at".into(), Value::from(user.updated_at));
     }
     released
 }
 
 #[cfg(test)]
 mod release_tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::oauth::scope::Scope;
     use serde_json::json;
 
     #[test]
-    fn releases_by_scope_and_by_request() {
-        let user = json!({"name": "Ada", "email": "a@x", "email_verified": true, "phone_number": "+1"});
-        let user = user.as_object().unwrap();
-        let email_only = release(user, 7, &Scope::from_stored("openid email"), &[]);
-        assert_eq!(Value::Object(email_only), json!({"email": "a@x", "email_verified": true}));
-        let asked = release(user, 7, &Scope::from_stored("openid"), &["name".into(), "website".into()]);
-        assert_eq!(Value::Object(asked), json!({"name": "Ada"}));
-        let profile = release(user, 7, &Scope::from_stored("openid profile"), &[]);
-        assert_eq!(Value::Object(profile), json!({"name": "Ada", "updated_at": 7}));
-        assert!(release(user, 7, &Scope::from_stored("openid"), &[]).is_empty());
+    fn releases_what_is_wanted_and_held() {
+        let claims = json!({"name": "Ada", "email": "a@x", "groups": ["admins"]});
+        let user = crate::store::User {
+            id: "u".into(),
+            username: "ada".into(),
+            password_hash: String::new(),
+            disabled: false,
+            claims: claims.as_object().unwrap().clone(),
+            created_at: 1,
+            updated_at: 7,
+        };
+        let some = release(&user, |n| ["email", "groups", "website"].contains(&n));
+        assert_eq!(Value::Object(some), json!({"email": "a@x", "groups": ["admins"]}));
+        let with_time = release(&user, |n| n == "updated_at");
+        assert_eq!(Value::Object(with_time), json!({"updated_at": 7}));
+        assert!(release(&user, |_| false).is_empty());
     }
 
     #[test]

@@ -2,6 +2,53 @@
 
 use crate::config::is_loopback;
 pub use crate::store::GrantType;
+use crate::store::{Client, ClientKind};
+
+/// Checks a registration as a whole, from the admin CLI or a seed file: its id, its
+/// grant types for its kind, its redirect URIs and audiences.
+pub fn check_registration(c: &Client) -> Result<(), String> {
+    check_client_id(&c.id)?;
+    let public = c.kind == ClientKind::Public;
+    if public && !c.require_pkce {
+        return Err("a public client always needs PKCE".into());
+    }
+    if public && c.allows(GrantType::ClientCredentials) {
+        return Err("a public client cannot use client_credentials: it has no secret".into());
+    }
+    if c.allows(GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
+        return Err("a client that uses authorization_code needs at least one redirect URI".into());
+    }
+    for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+        check_redirect_uri(uri)?;
+    }
+    if c.loopback_any_port && !c.redirect_uris.iter().any(|uri| is_loopback_ip_uri(uri)) {
+        return Err(
+            "loopback_any_port needs a redirect URI on http://127.0.0.1 or http://[::1] (never localhost)".into()
+        );
+    }
+    if c.audiences.iter().any(|a| a.trim().is_empty()) {
+        return Err("an audience must not be empty".into());
+    }
+    Ok(())
+}
+
+/// Parses grant type names, once each; none means `authorization_code` and `refresh_token`.
+pub fn parse_grant_types<S: AsRef<str>>(names: &[S]) -> Result<Vec<GrantType>, String> {
+    if names.is_empty() {
+        return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    }
+    let mut grants = Vec::new();
+    for name in names.iter().map(AsRef::as_ref) {
+        let grant = GrantType::parse(name).ok_or_else(|| {
+            let known: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+            format!("unknown grant type `{name}`; known: {}", known.join(", "))
+        })?;
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    }
+    Ok(grants)
+}
 
 /// Checks a client id: 1 to 128 characters from `A-Z a-z 0-9 . _ ~ -`, so that it
 /// needs no escaping in URLs, forms or HTTP Basic credentials.

@@ -3,6 +3,9 @@
 //! [`AppState::in_dev_mode`](crate::AppState::in_dev_mode)); nothing in the
 //! configuration or the store can turn it on under `serve`.
 
+use serde_json::{Map, Value};
+
+use super::claims::check_claim;
 use super::request::AuthorizationRequest;
 use super::{Context, is_active};
 use crate::store::{StoreError, User};
@@ -34,4 +37,91 @@ pub async fn headless_user(
     };
     let user = ctx.store.find_user_by_username(username).await?.filter(is_active);
     Ok(user.filter(|u| request.hinted_sub.as_ref().is_none_or(|sub| *sub == u.id)).map(|u| (u, source)))
+}
+
+/// What dev's login page adds to the form: the claims for this login, and the
+/// seed file's presets that fill them in with one click.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DevForm {
+    /// The claims field: JSON, prefilled with the user's stored claims.
+    pub claims: String,
+    /// The presets' names, in order.
+    pub presets: Vec<String>,
+}
+
+impl DevForm {
+    /// The form with `claims` in the field.
+    pub async fn with_claims(ctx: &Context<'_>, claims: String) -> Result<Self, StoreError> {
+        let presets = ctx.store.list_presets().await?.into_iter().map(|p| p.name).collect();
+        Ok(Self { claims, presets })
+    }
+
+    /// The form for `username`: their stored claims, or none for a new user.
+    pub async fn for_user(ctx: &Context<'_>, username: &str) -> Result<Self, StoreError> {
+        let user = match username {
+            "" => None,
+            name => ctx.store.find_user_by_username(name).await?,
+        };
+        Self::with_claims(ctx, user.map(|u| pretty(&u.claims)).unwrap_or_default()).await
+    }
+
+    /// The form with the preset `name`'s claims in the field (empty if there is none).
+    pub async fn with_preset(ctx: &Context<'_>, name: &str) -> Result<Self, StoreError> {
+        let presets = ctx.store.list_presets().await?;
+        let claims = presets.iter().find(|p| p.name == name).map(|p| pretty(&p.claims)).unwrap_or_default();
+        Ok(Self { claims, presets: presets.into_iter().map(|p| p.name).collect() })
+    }
+}
+
+fn pretty(claims: &Map<String, Value>) -> String {
+    if claims.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string_pretty(claims).unwrap_or_default()
+}
+
+/// The claims typed into dev's login form: empty, or a JSON object of claims a user
+/// may hold (no `sub`, standard claims with their types).
+pub fn parse_claims(text: &str) -> Result<Option<Map<String, Value>>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let claims: Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| format!("The claims are not a JSON object: {e}"))?;
+    for (name, value) in &claims {
+        check_claim(name, value).map_err(|why| format!("Claims: {why}"))?;
+    }
+    Ok(Some(claims))
+}
+
+/// Under dev mode, a username nobody has yet becomes a user with the password typed
+/// and `claims`. `Err` says what is wrong with the username or password.
+pub async fn sign_up(
+    ctx: &Context<'_>,
+    username: &str,
+    password: &str,
+    claims: Option<Map<String, Value>>,
+) -> Result<Result<User, String>, StoreError> {
+    if let Err(why) = crate::username::check(username) {
+        return Ok(Err(why));
+    }
+    let password_hash = match crate::password::hash(password.to_owned()).await {
+        Ok(hash) => hash,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let user = User {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: username.to_owned(),
+        password_hash,
+        disabled: false,
+        claims: claims.unwrap_or_default(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    match ctx.store.insert_user(&user).await {
+        Ok(()) => Ok(Ok(user)),
+        // Someone took the name meanwhile: the form asks again.
+        Err(StoreError::Conflict) => Ok(Err(format!("The username {username} was just taken; sign in as that user."))),
+        Err(e) => Err(e),
+    }
 }

@@ -6,6 +6,7 @@
 
 use std::net::IpAddr;
 
+use super::dev::{self, DevForm};
 use super::error::OAuthError;
 use super::params::Params;
 use super::request::AuthorizationRequest;
@@ -73,15 +74,19 @@ pub struct Form {
     pub username: String,
     /// Why the last attempt failed, if it did.
     pub failure: Option<Failure>,
+    /// Under dev mode: the claims field and the presets.
+    pub dev: Option<DevForm>,
 }
 
 /// Why a login attempt failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// Unknown user, wrong password or disabled user: one answer for all three.
     Credentials,
     /// Too many failures for this account or address: try again in this many seconds.
     Throttled(i64),
+    /// Under dev mode: what is wrong with the claims or the new username typed.
+    Dev(String),
 }
 
 /// The browser a login runs in.
@@ -124,7 +129,11 @@ pub async fn show(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) -> R
         Err(refusal) => return Ok(Outcome::Refused(refusal)),
     };
     let hint = request.login_hint.as_deref().unwrap_or("");
-    Ok(Outcome::Form(form(ctx, &pending, browser_id, hint, None).await))
+    let dev = match ctx.dev {
+        Some(_) => Some(DevForm::for_user(ctx, hint).await?),
+        None => None,
+    };
+    Ok(Outcome::Form(form(ctx, &pending, browser_id, hint, None, dev).await))
 }
 
 /// Checks a submitted login form. The attempt is throttled per account and address;
@@ -142,7 +151,35 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     let store = ctx.store;
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
-    let failed = async |failure| Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure)).await));
+    let typed_claims = params.get("claims").unwrap_or("");
+    let failed = async |failure| -> Result<Outcome, OAuthError> {
+        let dev = match ctx.dev {
+            Some(_) => Some(DevForm::with_claims(ctx, typed_claims.to_owned()).await?),
+            None => None,
+        };
+        Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure), dev).await))
+    };
+    // Dev mode: a preset fills the claims field; claims typed go with this login; a
+    // username nobody has becomes a user.
+    let mut claims = None;
+    if ctx.dev.is_some() {
+        if let Some(preset) = params.get("preset") {
+            let dev = Some(DevForm::with_preset(ctx, preset).await?);
+            return Ok(Outcome::Form(form(ctx, &pending, browser_id, username, None, dev).await));
+        }
+        claims = match dev::parse_claims(typed_claims) {
+            Ok(claims) => claims,
+            Err(why) => return failed(Failure::Dev(why)).await,
+        };
+        if !password.is_empty() && store.find_user_by_username(username).await?.is_none() {
+            let user = match dev::sign_up(ctx, username, password, claims).await? {
+                Ok(user) => user,
+                Err(why) => return failed(Failure::Dev(why)).await,
+            };
+            tracing::info!(user = %user.id, "dev: created a user at the login page");
+            return finish_login(ctx, browser, &pending, &request, &user).await;
+        }
+    }
 
     let keys = throttle::Keys::new(username, browser.address);
     // Admitted only while the throttle allows as many more failures as are being
@@ -164,18 +201,37 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         return failed(Failure::Credentials).await;
     };
     attempt.succeeded(store).await?;
+    let user = match claims {
+        Some(claims) if claims != user.claims => {
+            store.set_claims(&user.id, &claims, ctx.now).await?;
+            User { claims, updated_at: ctx.now, ..user }
+        }
+        _ => user,
+    };
+    finish_login(ctx, browser, &pending, &request, &user).await
+}
 
+/// After the user proved who they are: they must be the one `id_token_hint` named;
+/// then the pending request is used up and the user logged in.
+async fn finish_login(
+    ctx: &Context<'_>,
+    browser: Browser<'_>,
+    pending: &PendingRequestRow,
+    request: &AuthorizationRequest,
+    user: &User,
+) -> Result<Outcome, OAuthError> {
+    let store = ctx.store;
     if request.hinted_sub.as_ref().is_some_and(|sub| *sub != user.id) {
         let error = OAuthError::login_required("the user who signed in is not the one id_token_hint names");
         // The request is finished either way; if removing it fails, it expires on its own.
         let _ = store.take_pending_request(&pending.id, ctx.now).await;
-        return Ok(Outcome::Redirect(ErrorRedirect::to(&request, error).url(ctx.issuer.as_str())));
+        return Ok(Outcome::Redirect(ErrorRedirect::to(request, error).url(ctx.issuer.as_str())));
     }
     // The request is used once: a second submission finds nothing.
     if store.take_pending_request(&pending.id, ctx.now).await?.is_none() {
         return Ok(Outcome::Refused(Refusal::Expired));
     }
-    let (redirect, session_cookie) = log_in(ctx, browser, &request, &user).await?;
+    let (redirect, session_cookie) = log_in(ctx, browser, request, user).await?;
     Ok(Outcome::LoggedIn { redirect, session_cookie })
 }
 
@@ -225,6 +281,7 @@ async fn form(
     browser_id: &str,
     username: &str,
     failure: Option<Failure>,
+    dev: Option<DevForm>,
 ) -> Form {
     // The name is only shown: a failed lookup shows the id instead.
     let client = ctx.store.find_client(&pending.client_id).await.ok().flatten();
@@ -235,5 +292,6 @@ async fn form(
         csrf: session::csrf_token(browser_id, &pending.id),
         username: username.to_owned(),
         failure,
+        dev,
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::claims::{RequestedClaims, release};
-use super::scope::Scope;
+use super::scope::{Releases, Scope};
 use crate::clock::UnixTime;
 use crate::keys::{Alg, DEFAULT_ALG, KeyError};
 use crate::store::{Client, GrantRow, User};
@@ -51,14 +51,17 @@ pub fn access_token(ctx: &Context<'_>, grant: &GrantRow, client: &Client, scope:
     ctx.keys.active(DEFAULT_ALG, ctx.now)?.sign(ACCESS_TOKEN_TYP, &claims)
 }
 
-/// Signs an ID token (OIDC Core §2, §3.1.3.6) for `user`. Scope claims go to
-/// userinfo, not here, because an access token is issued (§5.4); only claims asked
-/// for by name in the `claims` parameter are added.
+/// Signs an ID token (OIDC Core §2, §3.1.3.6) for `user`. The scope's claims go to
+/// userinfo, because an access token is issued (§5.4); the ID token carries those
+/// asked for by name in the `claims` parameter, those of custom scopes declared to
+/// go in the ID token, and, for a client registered with `id_token_claims`, all
+/// that the scope releases.
 pub fn id_token(
     ctx: &Context<'_>,
     grant: &GrantRow,
     client: &Client,
     user: &User,
+    releases: &Releases<'_>,
     nonce: Option<&str>,
     access_token: &str,
 ) -> Result<String, KeyError> {
@@ -67,8 +70,11 @@ pub fn id_token(
     let key = ctx.keys.active(alg, ctx.now)?;
     let requested: RequestedClaims =
         grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
-    let mut claims: Map<String, Value> =
-        release(&user.claims, user.updated_at, &Scope::from_stored(""), &requested.id_token);
+    let mut claims: Map<String, Value> = release(user, |name| {
+        requested.id_token.iter().any(|r| r == name)
+            || releases.id_token_claim(name)
+            || (client.id_token_claims && releases.claim(name))
+    });
     let mut set = |name: &str, value: Value| {
         claims.insert(name.to_owned(), value);
     };

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::Context;
 use super::claims::{RequestedClaims, release};
 use super::error::OAuthError;
-use super::scope::Scope;
+use super::scope::{Releases, Scope};
 use super::tokens::ACCESS_TOKEN_TYP;
 use crate::store::{GrantRow, User};
 
@@ -64,20 +64,22 @@ pub async fn verify_access_token(ctx: &Context<'_>, token: &str) -> Result<Acces
 
 /// Answers a userinfo request made with the access token `token` (OIDC Core §5.3).
 pub async fn userinfo(ctx: &Context<'_>, token: &str) -> Result<Map<String, Value>, OAuthError> {
-    claims(&verify_access_token(ctx, token).await?)
-}
-
-/// The userinfo response for a verified token: `sub` plus the claims its scope and
-/// the `claims` request parameter release (§5.3.2). Needs the `openid` scope.
-pub fn claims(token: &AccessToken) -> Result<Map<String, Value>, OAuthError> {
+    let token = verify_access_token(ctx, token).await?;
     let scope = Scope::from_stored(token.claims.get("scope").and_then(Value::as_str).unwrap_or(""));
     if !scope.has("openid") {
         return Err(OAuthError::insufficient_scope("userinfo needs the openid scope"));
     }
-    let user = token.user.clone().ok_or_else(|| OAuthError::insufficient_scope("the token has no user"))?;
+    let releases = Releases::of(ctx.store, &scope).await?;
+    claims(&token, &releases)
+}
+
+/// The userinfo response for a verified token with the `openid` scope: `sub` plus
+/// the claims its scope and the `claims` request parameter release (§5.3.2).
+pub fn claims(token: &AccessToken, releases: &Releases<'_>) -> Result<Map<String, Value>, OAuthError> {
+    let user = token.user.as_ref().ok_or_else(|| OAuthError::insufficient_scope("the token has no user"))?;
     let requested: RequestedClaims =
         token.grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
-    let mut claims = release(&user.claims, user.updated_at, &scope, &requested.userinfo);
-    claims.insert("sub".into(), Value::String(user.id));
+    let mut claims = release(user, |name| releases.claim(name) || requested.userinfo.iter().any(|r| r == name));
+    claims.insert("sub".into(), Value::String(user.id.clone()));
     Ok(claims)
 }

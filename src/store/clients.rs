@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::sql::{SqlStore, execute, json_list, on_pool, parse_json};
+use super::sql::{SqlStore, execute, on_pool, parse_json};
 use super::{StoreError, StoreResult};
 use crate::clock::UnixTime;
 
@@ -102,6 +102,9 @@ pub struct Client {
     /// Whether a registered redirect URI on `127.0.0.1` or `[::1]` matches any port
     /// (RFC 8252 §7.3, for native apps).
     pub loopback_any_port: bool,
+    /// Whether the claims the granted scope releases go in the ID token too, not
+    /// only to userinfo (for RP libraries that read only the ID token).
+    pub id_token_claims: bool,
     /// When it was registered.
     pub created_at: UnixTime,
 }
@@ -139,7 +142,7 @@ pub trait Clients {
 }
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris, \
-     audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, created_at";
+     audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, id_token_claims, created_at";
 
 /// A `clients` row as read: lists are JSON text.
 #[derive(sqlx::FromRow)]
@@ -155,6 +158,7 @@ struct Record {
     id_token_signed_response_alg: Option<String>,
     require_pkce: bool,
     loopback_any_port: bool,
+    id_token_claims: bool,
     created_at: i64,
 }
 
@@ -177,32 +181,51 @@ impl TryFrom<Record> for Client {
             id_token_signed_response_alg: r.id_token_signed_response_alg,
             require_pkce: r.require_pkce,
             loopback_any_port: r.loopback_any_port,
+            id_token_claims: r.id_token_claims,
             created_at: r.created_at,
         })
     }
 }
 
+pub(super) const INSERT: &str = "insert into clients (id, name, kind, secret_hash, redirect_uris, grant_types, \
+     post_logout_redirect_uris, audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, \
+     id_token_claims, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// Appended to [`INSERT`]: replaces every column of the client with that id but `created_at`.
+pub(super) const OR_REPLACE: &str = "on conflict (id) do update set name = excluded.name, kind = excluded.kind, \
+     secret_hash = excluded.secret_hash, redirect_uris = excluded.redirect_uris, \
+     grant_types = excluded.grant_types, post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
+     audiences = excluded.audiences, id_token_signed_response_alg = excluded.id_token_signed_response_alg, \
+     require_pkce = excluded.require_pkce, loopback_any_port = excluded.loopback_any_port, \
+     id_token_claims = excluded.id_token_claims";
+
+/// Binds a client's columns, in [`INSERT`]'s order, to the query `$query` (a macro:
+/// the query's type differs per engine).
+macro_rules! bind_client {
+    ($query:expr, $c:expr) => {{
+        let c: &$crate::store::Client = $c;
+        $query
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(c.kind.as_str())
+            .bind(&c.secret_hash)
+            .bind($crate::store::sql::json_list(&c.redirect_uris))
+            .bind($crate::store::sql::json_list(&c.grant_types))
+            .bind($crate::store::sql::json_list(&c.post_logout_redirect_uris))
+            .bind($crate::store::sql::json_list(&c.audiences))
+            .bind(&c.id_token_signed_response_alg)
+            .bind(c.require_pkce)
+            .bind(c.loopback_any_port)
+            .bind(c.id_token_claims)
+            .bind(c.created_at)
+    }};
+}
+pub(super) use bind_client;
+
 #[async_trait]
 impl Clients for SqlStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "insert into clients ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ));
-        execute!(self, {
-            sqlx::query(sql)
-                .bind(&c.id)
-                .bind(&c.name)
-                .bind(c.kind.as_str())
-                .bind(&c.secret_hash)
-                .bind(json_list(&c.redirect_uris))
-                .bind(json_list(&c.grant_types))
-                .bind(json_list(&c.post_logout_redirect_uris))
-                .bind(json_list(&c.audiences))
-                .bind(&c.id_token_signed_response_alg)
-                .bind(c.require_pkce)
-                .bind(c.loopback_any_port)
-                .bind(c.created_at)
-        })?;
+        execute!(self, bind_client!(sqlx::query(INSERT), c))?;
         Ok(())
     }
 

@@ -5,14 +5,16 @@
 //!
 //! One file per kind of data, each with its rows, its trait and the SQL that
 //! implements it: `clients`, `users`, `sessions` (and pending logins),
-//! `codes_grants` (codes, grants, revoked access tokens), `refresh`, `keys` and
-//! `throttle`. [`Store`] is all of them together.
+//! `codes_grants` (codes, grants, revoked access tokens), `refresh`, `keys`,
+//! `throttle`, `scopes` (custom scopes, claim presets) and `seed`. [`Store`] is all of them together.
 
 mod clients;
 mod codes_grants;
 mod keys;
 mod postgres;
 mod refresh;
+mod scopes;
+mod seed;
 mod sessions;
 mod sql;
 mod sqlite;
@@ -28,6 +30,8 @@ pub use clients::{Client, ClientKind, Clients, GrantType};
 pub use codes_grants::{CodeRow, Codes, GrantRow};
 pub use keys::{KeyRow, Planner, Rotation, RotationPlan, SigningKeys};
 pub use refresh::{RefreshRow, RefreshTokens};
+pub use scopes::{PresetRow, ScopeRow, Scopes};
+pub use seed::{SeedRows, Seeding};
 pub use sessions::{PendingRequestRow, SessionRow, Sessions};
 pub use sql::SqlStore;
 pub use throttle::{ThrottleRow, Throttles};
@@ -123,7 +127,7 @@ pub struct SweepCutoffs {
 /// for both engines ([`SqlStore`]).
 #[async_trait]
 pub trait Store:
-    Clients + Users + Sessions + Codes + RefreshTokens + SigningKeys + Throttles + Send + Sync + 'static
+    Clients + Users + Sessions + Codes + RefreshTokens + SigningKeys + Throttles + Scopes + Seeding + Send + Sync + 'static
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;

@@ -55,6 +55,13 @@ pub trait Users {
     async fn list_users(&self) -> StoreResult<Vec<User>>;
     /// Replaces a user's password hash; false if there is no such user.
     async fn set_password(&self, username: &str, password_hash: &str, now: UnixTime) -> StoreResult<bool>;
+    /// Replaces a user's claims; false if there is no such user.
+    async fn set_claims(
+        &self,
+        id: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
     /// Enables or disables a user; false if there is no such user.
     async fn set_disabled(&self, username: &str, disabled: bool, now: UnixTime) -> StoreResult<bool>;
     /// Removes a user and everything issued to them; false if there was none.
@@ -90,6 +97,33 @@ impl TryFrom<Record> for User {
     }
 }
 
+pub(super) const INSERT: &str = "insert into users (id, username, username_key, password_hash, disabled, claims, \
+     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Appended to [`INSERT`]: replaces the user with that id, but not whether they are
+/// disabled nor when they were created.
+pub(super) const OR_REPLACE: &str = "on conflict (id) do update set username = excluded.username, \
+     username_key = excluded.username_key, password_hash = excluded.password_hash, claims = excluded.claims, \
+     updated_at = excluded.updated_at";
+
+/// Binds a user's columns, in [`INSERT`]'s order, to the query `$query` (a macro:
+/// the query's type differs per engine).
+macro_rules! bind_user {
+    ($query:expr, $u:expr) => {{
+        let u: &$crate::store::User = $u;
+        $query
+            .bind(&u.id)
+            .bind(&u.username)
+            .bind($crate::store::username_key(&u.username))
+            .bind(&u.password_hash)
+            .bind(u.disabled)
+            .bind(serde_json::Value::Object(u.claims.clone()).to_string())
+            .bind(u.created_at)
+            .bind(u.updated_at)
+    }};
+}
+pub(super) use bind_user;
+
 impl SqlStore {
     async fn find_user_where(&self, condition: &'static str, value: &str) -> StoreResult<Option<User>> {
         let sql = sqlx::AssertSqlSafe(format!("{SELECT} where {condition} = $1"));
@@ -101,21 +135,7 @@ impl SqlStore {
 #[async_trait]
 impl Users for SqlStore {
     async fn insert_user(&self, u: &User) -> StoreResult<()> {
-        let claims = serde_json::Value::Object(u.claims.clone()).to_string();
-        execute!(self, {
-            sqlx::query(
-                "insert into users (id, username, username_key, password_hash, disabled, claims, \
-                 created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&u.id)
-            .bind(&u.username)
-            .bind(username_key(&u.username))
-            .bind(&u.password_hash)
-            .bind(u.disabled)
-            .bind(&claims)
-            .bind(u.created_at)
-            .bind(u.updated_at)
-        })?;
+        execute!(self, bind_user!(sqlx::query(INSERT), u))?;
         Ok(())
     }
 
@@ -139,6 +159,18 @@ impl Users for SqlStore {
         let sql = "update users set password_hash = $1, updated_at = $2 where username_key = $3";
         let key = username_key(username);
         let done = execute!(self, sqlx::query(sql).bind(password_hash).bind(now).bind(&key))?;
+        Ok(done > 0)
+    }
+
+    async fn set_claims(
+        &self,
+        id: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let sql = "update users set claims = $1, updated_at = $2 where id = $3";
+        let claims = serde_json::Value::Object(claims.clone()).to_string();
+        let done = execute!(self, sqlx::query(sql).bind(&claims).bind(now).bind(id))?;
         Ok(done > 0)
     }
 

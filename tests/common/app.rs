@@ -178,6 +178,8 @@ pub(crate) struct ClientSpec {
     pub(crate) require_pkce: bool,
     /// Whether a loopback IP redirect URI matches any port (RFC 8252 §7.3).
     pub(crate) loopback_any_port: bool,
+    /// Whether the granted scope's claims go in the ID token too.
+    pub(crate) id_token_claims: bool,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) grant_types: Vec<&'static str>,
     pub(crate) audiences: Vec<String>,
@@ -190,6 +192,7 @@ impl Default for ClientSpec {
             public: false,
             require_pkce: true,
             loopback_any_port: false,
+            id_token_claims: false,
             redirect_uris: vec!["https://rp.example/cb".into()],
             grant_types: vec!["authorization_code"],
             audiences: vec![],
@@ -214,6 +217,7 @@ impl TestApp {
                 id_token_signed_response_alg: None,
                 require_pkce: spec.require_pkce,
                 loopback_any_port: spec.loopback_any_port,
+                id_token_claims: spec.id_token_claims,
                 created_at: self.clock.now(),
             })
             .await

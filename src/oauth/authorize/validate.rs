@@ -11,8 +11,8 @@ use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::oauth::request::AuthorizationRequest;
 use crate::oauth::response::ErrorRedirect;
-use crate::oauth::scope::Scope;
-use crate::store::{Client, ClientKind, GrantType, Store};
+use crate::oauth::scope::{Scope, custom_scopes};
+use crate::store::{Client, ClientKind, GrantType, ScopeRow, Store};
 
 /// The longest `nonce`, `login_hint` or `ui_locales` accepted; longer ones are
 /// refused rather than stored or echoed.
@@ -36,7 +36,7 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
     state_error.map_or(Ok(()), Err).map_err(redirect)?;
     check_request_objects(params).map_err(redirect)?;
     check_response_type(&client, params).map_err(redirect)?;
-    let scope = check_scope(&client, params).map_err(redirect)?;
+    let scope = check_scope(ctx.store, &client, params).await?.map_err(redirect)?;
     let code_challenge = check_pkce(&client, params).map_err(redirect)?;
     let (prompt_none, prompt_login, prompt_consent) = check_prompt(params).map_err(redirect)?;
     let max_age = check_max_age(params).map_err(redirect)?;
@@ -113,12 +113,25 @@ fn check_response_type(client: &Client, params: &Params) -> Result<(), OAuthErro
     }
 }
 
-/// RFC 6749 §3.3: `scope` is required; unsupported tokens are dropped, and so is
-/// `offline_access` for a client that may not use refresh tokens (OIDC Core §11).
-/// Clients count as first-party, so `offline_access` needs no consent screen.
-fn check_scope(client: &Client, params: &Params) -> Result<Scope, OAuthError> {
-    let requested = params.get("scope").ok_or_else(|| OAuthError::invalid_scope("scope is required"))?;
-    let mut scope = Scope::from_request(requested)?;
+/// RFC 6749 §3.3: `scope` is required; unsupported tokens (neither OpenID Connect's
+/// nor a custom scope in the store) are dropped, and so is `offline_access` for a
+/// client that may not use refresh tokens (OIDC Core §11). Clients count as
+/// first-party, so `offline_access` needs no consent screen. The outer error is the
+/// store's; the inner one goes to the client.
+async fn check_scope(
+    store: &dyn Store,
+    client: &Client,
+    params: &Params,
+) -> Result<Result<Scope, OAuthError>, AuthorizeError> {
+    let Some(requested) = params.get("scope") else {
+        return Ok(Err(OAuthError::invalid_scope("scope is required")));
+    };
+    let custom = custom_scopes(store, requested.split(' ')).await?;
+    Ok(check_scope_tokens(client, requested, &custom))
+}
+
+fn check_scope_tokens(client: &Client, requested: &str, custom: &[ScopeRow]) -> Result<Scope, OAuthError> {
+    let mut scope = Scope::from_request(requested, custom)?;
     if !client.allows(GrantType::RefreshToken) {
         scope = scope.without("offline_access");
     }

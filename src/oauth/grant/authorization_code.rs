@@ -52,7 +52,7 @@ pub(super) async fn redeem(ctx: &Context<'_>, client: &Client, params: &Params) 
     }
     let refresh_token = refresh.map(|(token, _)| token);
     let nonce = row.nonce.as_deref();
-    respond(ctx, Tokens { grant: &grant, client, user: Some(&user), scope: &scope, nonce, refresh_token })
+    respond(ctx, Tokens { grant: &grant, client, user: Some(&user), scope: &scope, nonce, refresh_token }).await
 }
 
 /// A used code presented again: revoke what its first redemption issued.

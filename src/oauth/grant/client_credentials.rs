@@ -24,5 +24,5 @@ pub(super) async fn issue(ctx: &Context<'_>, client: &Client) -> Result<TokenRes
     };
     ctx.store.insert_grant(&grant).await?;
     let scope = Scope::from_stored("");
-    respond(ctx, Tokens { grant: &grant, client, user: None, scope: &scope, nonce: None, refresh_token: None })
+    respond(ctx, Tokens { grant: &grant, client, user: None, scope: &scope, nonce: None, refresh_token: None }).await
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::error::OAuthError;
 use super::params::Params;
-use super::scope::Scope;
+use super::scope::{Releases, Scope};
 use super::{Context, tokens};
 use crate::store::{Client, GrantRow, GrantType, User};
 
@@ -69,11 +69,14 @@ struct Tokens<'a> {
 
 /// Signs the tokens of one token response: the access token, and the ID token when
 /// the scope has `openid` and there is a user.
-fn respond(ctx: &Context<'_>, tokens: Tokens<'_>) -> Result<TokenResponse, OAuthError> {
+async fn respond(ctx: &Context<'_>, tokens: Tokens<'_>) -> Result<TokenResponse, OAuthError> {
     let Tokens { grant, client, user, scope, nonce, refresh_token } = tokens;
     let access_token = tokens::access_token(ctx, grant, client, scope)?;
     let id_token = match user {
-        Some(user) if scope.has("openid") => Some(tokens::id_token(ctx, grant, client, user, nonce, &access_token)?),
+        Some(user) if scope.has("openid") => {
+            let releases = Releases::of(ctx.store, scope).await?;
+            Some(tokens::id_token(ctx, grant, client, user, &releases, nonce, &access_token)?)
+        }
         _ => None,
     };
     Ok(TokenResponse {

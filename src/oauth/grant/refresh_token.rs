@@ -62,7 +62,7 @@ pub(super) async fn refresh(ctx: &Context<'_>, client: &Client, params: &Params)
         return reused(ctx, spent, &row).await;
     }
     let (user, scope) = (Some(&user), &scope);
-    respond(ctx, Tokens { grant: &grant, client, user, scope, nonce: None, refresh_token: Some(successor) })
+    respond(ctx, Tokens { grant: &grant, client, user, scope, nonce: None, refresh_token: Some(successor) }).await
 }
 
 /// A refresh request whose token turned out to be spent.
@@ -111,7 +111,8 @@ async fn reused(ctx: &Context<'_>, spent: Spent<'_>, row: &RefreshRow) -> Result
             let user = family_user(ctx, grant).await?;
             let scope = narrowed_scope(grant, params)?;
             let (user, scope) = (Some(&user), &scope);
-            return respond(ctx, Tokens { grant, client, user, scope, nonce: None, refresh_token: Some(successor) });
+            return respond(ctx, Tokens { grant, client, user, scope, nonce: None, refresh_token: Some(successor) })
+                .await;
         }
     }
     if ctx.store.revoke_grant(&grant.id, ctx.now).await? {
