@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `build.rs` sets `cfg(rp_tests)` when both are there, or under `CI`, where a missing
-//! one fails the tests; otherwise they are reported as ignored.
+//! one fails the tests; otherwise they are reported as ignored. The README's
+//! configuration snippets are checked against the scripts here too, always.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
@@ -127,4 +128,63 @@ async fn demo_user(dev: &Dev) -> Value {
     let tokens: Value = dev.redeem(&http, &code).await.json().await.unwrap();
     let userinfo = http.get(format!("{}/userinfo", dev.get("issuer")));
     userinfo.bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap()
+}
+
+#[test]
+fn the_readme_snippets_are_text_of_the_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+
+    let snippets = snippets(&readme);
+
+    let files: std::collections::BTreeSet<_> = snippets.iter().map(|(file, _)| file.as_str()).collect();
+    assert_eq!(
+        Vec::from_iter(files),
+        ["tests/rp/authlib_client.py", "tests/rp/express.mjs", "tests/rp/openid-client.mjs"]
+    );
+    for (file, block) in &snippets {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert!(contains_lines(&text, block), "README's snippet of {file} is not in it:\n{}", block.join("\n"));
+    }
+}
+
+/// Each fenced block right after a `<!-- snippet: PATH -->` line: PATH and the block's lines.
+fn snippets(readme: &str) -> Vec<(String, Vec<&str>)> {
+    let mut lines = readme.lines();
+    let mut found = Vec::new();
+    while let Some(line) = lines.next() {
+        let Some(path) = line.strip_prefix("<!-- snippet: ").and_then(|l| l.strip_suffix(" -->")) else {
+            continue;
+        };
+        let fence = lines.next().unwrap_or_default();
+        assert!(fence.starts_with("```"), "the snippet of {path} must open a fenced block on the next line");
+        let block: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+        assert!(!block.is_empty(), "the snippet of {path} is empty");
+        found.push((path.to_owned(), block));
+    }
+    found
+}
+
+/// Whether `text` has `block`'s lines one after another, each with the same extra
+/// indentation (a snippet leaves out the indentation of what surrounds it).
+fn contains_lines(text: &str, block: &[&str]) -> bool {
+    let lines: Vec<&str> = text.lines().collect();
+    lines.windows(block.len()).any(|window| {
+        let Some(indent) = window[0].strip_suffix(block[0]).filter(|i| i.trim().is_empty()) else {
+            return false;
+        };
+        window.iter().zip(block).all(|(line, want)| {
+            line.strip_prefix(indent).is_some_and(|rest| rest == *want) || (want.is_empty() && line.is_empty())
+        })
+    })
+}
+
+#[test]
+fn a_snippet_must_be_whole_lines_in_order() {
+    let text = "fn main() {\n    let a = 1;\n\n    let b = 2;\n}\n";
+    assert!(contains_lines(text, &["let a = 1;", "", "let b = 2;"]));
+    assert!(contains_lines(text, &["fn main() {", "    let a = 1;"]));
+    assert!(!contains_lines(text, &["let a = 1;", "let b = 2;"]), "a line left out");
+    assert!(!contains_lines(text, &["a = 1;"]), "part of a line");
+    assert!(!contains_lines(text, &["let a = 1;", "", "  let b = 2;"]), "other indentation");
 }
