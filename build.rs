@@ -4,14 +4,40 @@
 //! The integration tests' PostgreSQL variants are built to run (`cfg(postgres_tests)`)
 //! when `DATABASE_URL` names a PostgreSQL server, or under CI (`CI` set), where a
 //! missing PostgreSQL must fail them; otherwise they are marked ignored.
+//!
+//! Likewise the relying-party library tests (`cfg(rp_tests)`): built to run when their
+//! Node packages and Python venv are installed in `tests/rp/`, or under CI.
+
+use std::path::Path;
+
+/// What `npm ci --prefix tests/rp` and the venv leave behind: each directory, and a
+/// file in it that its installer rewrites.
+const RP_DEPENDENCIES: [(&str, &str); 2] =
+    [("tests/rp/node_modules", ".package-lock.json"), ("tests/rp/.venv", "pyvenv.cfg")];
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo::rustc-check-cfg=cfg(postgres_tests)");
+    println!("cargo::rustc-check-cfg=cfg(rp_tests)");
     println!("cargo::rerun-if-env-changed=DATABASE_URL");
     println!("cargo::rerun-if-env-changed=CI");
+    let ci = std::env::var_os("CI").is_some();
     let postgres = std::env::var("DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"));
-    if postgres || std::env::var_os("CI").is_some() {
+    if postgres || ci {
         println!("cargo::rustc-cfg=postgres_tests");
+    }
+    let installed = RP_DEPENDENCIES.iter().all(|(dir, _)| Path::new(dir).is_dir());
+    if installed {
+        // Rerun when one is removed. (A path that does not exist would rerun this
+        // script, and rebuild the crate, on every build: watch files that exist.)
+        for (dir, file) in RP_DEPENDENCIES {
+            println!("cargo::rerun-if-changed={dir}/{file}");
+        }
+    } else {
+        // Rerun when they appear: the folder's listing changes.
+        println!("cargo::rerun-if-changed=tests/rp");
+    }
+    if installed || ci {
+        println!("cargo::rustc-cfg=rp_tests");
     }
 }

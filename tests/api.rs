@@ -8,6 +8,9 @@
 //! - `TEST_LOG=<filter>` shows the server's logs in the output of a failing test
 //!   (or of every test, with `--nocapture`): a `tracing` filter such as `debug`,
 //!   `warn` or `gatehouse=debug,info`. Unset, nothing is logged.
+//! - `rp_libraries` runs relying-party libraries in Node and Python; without their
+//!   dependencies in `tests/rp/` (and without `CI`) those tests are reported as
+//!   ignored. See that module for how to install them.
 
 mod authorize_errors;
 mod cli;
@@ -25,6 +28,7 @@ mod memory;
 mod refresh;
 mod revocation;
 mod rotation;
+mod rp_libraries;
 mod seed;
 mod seed_cli;
 mod store;

@@ -2,78 +2,11 @@
 //! creates, what it prints, and that the printed values work.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use crate::common::field;
-
-/// The labels `dev` prints, in order.
-const LABELS: [&str; 11] = [
-    "issuer",
-    "discovery",
-    "client_id",
-    "client_secret",
-    "public client_id",
-    "redirect_uri",
-    "redirect_uri",
-    "username",
-    "password",
-    "code_verifier",
-    "headless login",
-];
-
-fn dev_command(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
-    cmd.arg("dev").args(args).env_clear().env("GATEHOUSE_LOG", "warn").current_dir(dir);
-    cmd
-}
-
-/// A running `gatehouse dev`, killed when dropped.
-struct Dev {
-    child: Child,
-    /// What it printed on stdout before serving.
-    printed: String,
-    /// Its stderr up to then.
-    stderr: BufReader<std::process::ChildStderr>,
-}
-
-impl Dev {
-    /// Starts `gatehouse dev --port 0 ARGS` in `dir` and reads what it prints.
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut cmd = dev_command(dir, &[&["--port", "0"], args].concat());
-        cmd.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut printed = String::new();
-        for _ in LABELS {
-            if stdout.read_line(&mut printed).unwrap() == 0 {
-                let mut err = String::new();
-                stderr.read_to_string(&mut err).unwrap();
-                panic!("gatehouse dev stopped after printing {printed:?}: {err}");
-            }
-        }
-        Self { child, printed, stderr }
-    }
-
-    fn get(&self, label: &str) -> String {
-        field(&self.printed, label).unwrap().to_owned()
-    }
-
-    /// Stops it and waits, so that its store can be opened.
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::common::{Dev, LABELS, dev_command};
 
 /// POST /token with a bogus code and the given Basic credentials: the client is
 /// authenticated first, so the right secret answers `invalid_grant`.
@@ -201,30 +134,17 @@ async fn ephemeral_leaves_nothing_behind_and_still_serves() {
 async fn the_printed_headless_login_command_gets_a_code_that_redeems() {
     let dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(dir.path(), &["--ephemeral", "--auto-login", "demo"], &[]);
-    let command = dev.get("headless login");
-    assert!(command.starts_with("curl -s -o /dev/null -w '%{redirect_url}\\n' '"), "{command}");
-    let url = command.trim_end_matches('\'').rsplit('\'').next().unwrap();
+    let url = dev.headless_login_url();
     assert!(url.starts_with(&format!("{}/authorize?", dev.get("issuer"))), "{url}");
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
-    let response = http.get(url).send().await.unwrap();
+    let response = http.get(&url).send().await.unwrap();
 
     assert_eq!(response.status(), 303);
     let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert!(back.as_str().starts_with("http://127.0.0.1/callback?"), "{back}");
     let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-    let tokens = http
-        .post(format!("{}/token", dev.get("issuer")))
-        .basic_auth("demo", Some(dev.get("client_secret")))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", "http://127.0.0.1/callback"),
-            ("code_verifier", dev.get("code_verifier").as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let tokens = dev.redeem(&http, &code).await;
     assert_eq!(tokens.status(), 200, "the printed verifier redeems the code");
 }
 

@@ -6,11 +6,13 @@
 //! - [`browser`]: a scripted browser and the login form;
 //! - [`jwt`]: reading JWTs in assertions;
 //! - [`log`]: the server's logs in test output (`TEST_LOG`);
-//! - [`process`]: the built binary, as CLI commands and `serve` processes.
+//! - [`process`]: the built binary, as CLI commands and `serve` processes;
+//! - [`dev`]: the built binary as `gatehouse dev`, and what it prints.
 
 mod app;
 mod browser;
 mod db;
+mod dev;
 mod endpoints;
 mod jwt;
 mod log;
@@ -21,6 +23,7 @@ pub(crate) use app::{
 };
 pub(crate) use browser::{Browser, Form, hidden, location, login_tokens, open_form, query};
 pub(crate) use db::{Backend, TestDb};
+pub(crate) use dev::{Dev, LABELS, dev_command};
 pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};
 pub(crate) use jwt::{jwt_claims, jwt_header};
 pub(crate) use process::{Cli, Server, field, start_server};
