@@ -71,6 +71,10 @@ async fn logs_the_demo_user_in(library: &str, program: &str, script: &str) {
     assert_eq!(result["claims"]["sub"], demo["sub"], "the ID token is the demo user's: {result}");
     assert_eq!(result["userinfo"]["sub"], demo["sub"], "{result}");
     assert_eq!(result["userinfo"]["email"], demo["email"], "{result}");
+    // The demo clients are registered with id_token_claims: the scope's claims are in
+    // the ID token too, where libraries such as express-openid-connect look.
+    assert_eq!(result["claims"]["email"], demo["email"], "{result}");
+    assert_eq!(result["claims"]["name"], "Demo User", "{result}");
 }
 
 /// The printed values as the scripts read them: `GATEHOUSE_` and the label in
