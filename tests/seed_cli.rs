@@ -100,7 +100,20 @@ async fn serve_applies_its_seed_file_at_start(backend: Backend) {
 async fn dev_applies_its_seed_file_with_any_secret() {
     let dir = tempfile::tempdir().unwrap();
     let seed = SEED.replace("0123456789abcdef0123456789abcdef", "dev-secret");
-    std::fs::write(dir.path().join("seed.toml"), seed).unwrap();
+    std::fs::write(dir.path().join("seed.toml"), &seed).unwrap();
+    std::fs::write(dir.path().join("bad.toml"), seed.replace("redirect_uris", "redirect_uri")).unwrap();
+
+    // A bad file stops dev before it serves or prints anything.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["dev", "--ephemeral", "--port", "0", "--seed", "bad.toml"])
+        .env_clear()
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("error: seed file bad.toml, line 4: unknown field `redirect_uri`"), "{err}");
+    assert!(bad.stdout.is_empty(), "nothing printed");
     let mut child = Killed(
         std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
             .args(["dev", "--ephemeral", "--port", "0", "--seed", "seed.toml"])
