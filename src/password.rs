@@ -20,6 +20,7 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
     if password.is_empty() {
         return Err(PasswordError::Empty);
     }
+    let _permit = ARGON2.acquire().await.map_err(|e| PasswordError::Hash(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
     })
@@ -33,10 +34,10 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3a8Dg3lbdWAdVr8o3t0Yil1sXVTY0S5EWk8Jh5OeXIM";
 
-/// At most as many argon2 verifications run at once as there are cores (each takes
-/// 19 MiB and a core's time): a burst of logins queues instead of exhausting memory,
-/// and more at once would not finish sooner.
-static VERIFICATIONS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+/// At most as many argon2 runs (hashes or verifications) at once as there are cores
+/// (each takes 19 MiB and a core's time): a burst of logins or sign-ups queues instead
+/// of exhausting memory, and more at once would not finish sooner.
+static ARGON2: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     tokio::sync::Semaphore::new(cores)
 });
@@ -44,7 +45,7 @@ static VERIFICATIONS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::L
 /// Whether `password` matches `hash`; with no hash (unknown user) the same work is
 /// done against a dummy hash and the answer is false.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
-    let Ok(_permit) = VERIFICATIONS.acquire().await else { return false };
+    let Ok(_permit) = ARGON2.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());

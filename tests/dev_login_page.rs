@@ -109,6 +109,21 @@ async fn an_existing_user_needs_their_password_and_may_change_their_claims(backe
         csrf: hidden(&page, "csrf"),
     };
 
+    // Claims prefilled for alice are not saved as someone else's by mistake.
+    let bob = app.add_user("bob", "builder", json!({"name": "Bob"})).await;
+    let prefilled_text = serde_json::to_string(&prefilled).unwrap();
+    let fields = [("username", "bob"), ("password", "builder"), ("claims", &prefilled_text), ("claims_for", "alice")];
+    let mismatch = submit(&app, &mut browser, &form, &fields).await;
+    assert_eq!(mismatch.status(), 400);
+    let html = mismatch.text().await.unwrap();
+    assert!(
+        html.contains("The claims shown were alice&#39;s; these are bob&#39;s") || html.contains("were alice's"),
+        "{html}"
+    );
+    let shown: Value = serde_json::from_str(&claims_field(&html)).unwrap();
+    assert_eq!(shown, json!({"name": "Bob"}), "bob's own claims are shown");
+    assert_eq!(app.store.find_user(&bob).await.unwrap().unwrap().claims["name"], "Bob");
+
     let changed = r#"{"email": "alice@wonderland.example", "roles": ["queen"]}"#;
     let wrong =
         submit(&app, &mut browser, &form, &[("username", "alice"), ("password", "nope"), ("claims", changed)]).await;
@@ -116,9 +131,8 @@ async fn an_existing_user_needs_their_password_and_may_change_their_claims(backe
     assert!(wrong.text().await.unwrap().contains("Incorrect username or password."));
     assert_eq!(app.store.find_user_by_username("alice").await.unwrap().unwrap(), before, "nothing changed");
 
-    let done =
-        submit(&app, &mut browser, &form, &[("username", "alice"), ("password", "wonderland"), ("claims", changed)])
-            .await;
+    let fields = [("username", "alice"), ("password", "wonderland"), ("claims", changed), ("claims_for", "alice")];
+    let done = submit(&app, &mut browser, &form, &fields).await;
     let info = userinfo_after(&app, &client, &done).await;
     assert_eq!(info["email"], "alice@wonderland.example");
     let after = app.store.find_user_by_username("alice").await.unwrap().unwrap();

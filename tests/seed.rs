@@ -37,6 +37,7 @@ email_verified = true
 groups = ["admins", "analysts"]
 roles = ["owner"]
 department = {{ name = "Engines", floor = 2 }}
+birthdate = 1815-12-10
 
 [scopes.groups]
 claims = ["groups"]
@@ -92,6 +93,8 @@ async fn custom_claims_reach_userinfo_and_the_id_token_by_scope(backend: Backend
     assert_eq!(info["roles"], json!(["owner"]));
     assert_eq!(info["department"], json!({"name": "Engines", "floor": 2}), "nested objects stay objects");
     assert_eq!(info["email"], "ada@example.com");
+    let profile = userinfo(&app, &log_in(&app, &web(), "openid profile", &[]).await).await;
+    assert_eq!(profile["birthdate"], "1815-12-10", "a TOML date is its text, as §5.1 writes it");
 
     // A scope not granted releases nothing.
     let tokens = log_in(&app, &web(), "openid email", &[]).await;
@@ -199,6 +202,13 @@ async fn reapplying_changes_only_what_the_file_declares(backend: Backend) {
     assert_eq!(user.password_hash, hash);
     assert_eq!(user.claims["roles"], json!(["reader"]), "claims left out are kept");
     assert_eq!(app.store.list_users().await.unwrap().len(), 1, "ADA is ada");
+
+    // A client's kind is not changed by a file: its tokens and apps depend on it.
+    let before = snapshot(&app).await;
+    let public = seed("").replace(&format!("secret = \"{SECRET}\""), "public = true");
+    let err = apply(&app, &public, Rules::Serve).await.unwrap_err().to_string();
+    assert!(err.contains("line 2: client `web`: is confidential; a seed file cannot make it public"), "{err}");
+    assert_eq!(snapshot(&app).await, before);
 }
 
 async fn a_bad_seed_file_changes_nothing(backend: Backend) {
@@ -209,18 +219,27 @@ async fn a_bad_seed_file_changes_nothing(backend: Backend) {
     let good = seed("");
     let cases: &[(String, usize, &str)] = &[
         ("[[clients]\nid = \"x\"".into(), 1, "expected"),
-        (good.clone() + "\n[[users]]\nusername = \"bob\"\npasword = \"typo\"\n", 30, "unknown field `pasword`"),
-        (good.replace("[presets.admin]", "[[clients]]\nid = \"web\"\npublic = true\nredirect_uris = [\"https://a.example/cb\"]\n\n[presets.admin]"), 25, "client `web` is declared twice (first on line 2)"),
+        (good.clone() + "\n[[users]]\nusername = \"bob\"\npasword = \"typo\"\n", 31, "unknown field `pasword`"),
+        (good.replace("[presets.admin]", "[[clients]]\nid = \"web\"\npublic = true\nredirect_uris = [\"https://a.example/cb\"]\n\n[presets.admin]"), 26, "client `web` is declared twice (first on line 2)"),
         (good.replace("https://web.example/cb", "http://web.example/cb"), 2, "plain http is allowed only for loopback hosts"),
         (good.replace(SECRET, "short"), 2, "the secret has 5 characters; `serve` needs at least 32"),
         (good.replace("roles = [\"owner\"]", "sub = \"admin\""), 8, "`sub` is a registered claim"),
-        (good.replace("claims = [\"groups\"]", "claims = [\"iss\"]"), 18, "scope `groups`: `iss` is a registered claim"),
-        (good.replace("[scopes.org]", "[scopes.profile]"), 22, "scope `profile`: this is one of OpenID Connect's own scopes"),
-        (good + "\n[[users]]\nusername = \"carol\"\n", 28, "user `carol`: a new user needs a `password` or a `password_hash`"),
-        (seed("\n[[users]]\nusername = \"\u{430}lice\"\npassword = \"x\"\n"), 28, "mixes scripts"),
-        (seed("\n[[users]]\nusername = \"ALICE\"\npassword = \"x\"\npassword_hash = \"y\"\n"), 28, "not both"),
-        (seed("\n[[users]]\nusername = \"dora\"\npassword_hash = \"plain\"\n"), 28, "argon2 PHC string"),
-        (seed("\n[[users]]\nusername = \"dora\"\npassword = \"x\"\n[users.claims]\nemail_verified = \"yes\"\n"), 28, "`email_verified` must be true or false"),
+        (good.replace("claims = [\"groups\"]", "claims = [\"iss\"]"), 19, "scope `groups`: `iss` is a registered claim"),
+        (good.replace("[scopes.org]", "[scopes.profile]"), 23, "scope `profile`: this is one of OpenID Connect's own scopes"),
+        (good + "\n[[users]]\nusername = \"carol\"\n", 29, "user `carol`: a new user needs a `password` or a `password_hash`"),
+        (seed("\n[[users]]\nusername = \"\u{430}lice\"\npassword = \"x\"\n"), 29, "mixes scripts"),
+        (seed("\n[[users]]\nusername = \"ALICE\"\npassword = \"x\"\npassword_hash = \"y\"\n"), 29, "not both"),
+        (seed("\n[[users]]\nusername = \"dora\"\npassword_hash = \"plain\"\n"), 29, "argon2 PHC string"),
+        (seed("\n[[users]]\nusername = \"dora\"\npassword = \"x\"\n[users.claims]\nemail_verified = \"yes\"\n"), 29, "`email_verified` must be true or false"),
+        (seed("\n[[clients]]\nid = \"spa\"\npublic = true\nsecret = \"x\"\nredirect_uris = [\"https://a.example/cb\"]\n"), 29, "client `spa`: a public client has no secret"),
+        (seed("\n[[clients]]\nid = \"api\"\nredirect_uris = [\"https://a.example/cb\"]\n"), 29, "client `api`: a confidential client needs a `secret`"),
+        (seed("").replace(SECRET, ""), 2, "client `web`: the secret is empty"),
+        (seed("\n[[clients]]\nid = \"spa\"\npublic = true\nrequire_pkce = false\nredirect_uris = [\"https://a.example/cb\"]\n"), 29, "client `spa`: a public client always needs PKCE"),
+        (seed(&format!("\n[[clients]]\nid = \"api\"\nsecret = \"{SECRET}\"\ngrant_types = [\"implicit\"]\n")), 29, "client `api`: unknown grant type `implicit`"),
+        (seed("\n[scopes.\"bad scope\"]\nclaims = []\n"), 29, "scope `bad scope`: a scope name is 1 to 64 printable ASCII characters"),
+        (seed(&format!("\n[presets.{}]\nx = 1\n", "p".repeat(65))), 29, "its name must be 1 to 64 bytes"),
+        (seed("\n[[users]]\nusername = \"ADA\"\npassword = \"x\"\n"), 29, "user `ADA`: declared twice (first on line 8)"),
+        (seed("\n[[users]]\nusername = \"\u{430}\u{4cf}\u{456}\u{441}\u{435}\"\npassword = \"x\"\n"), 29, "looks like the existing user `alice`"),
     ];
     for (text, line, message) in cases {
         let err = apply(&app, text, Rules::Serve).await.expect_err(message).to_string();
@@ -228,6 +247,15 @@ async fn a_bad_seed_file_changes_nothing(backend: Backend) {
         assert!(err.contains(message), "expected {message:?}, got {err}");
         assert_eq!(snapshot(&app).await, before, "{message}: the store is unchanged");
     }
+    // Under dev, dev's demo client and user are dev's own.
+    let demo_client =
+        seed("\n[[clients]]\nid = \"demo\"\nsecret = \"x\"\nredirect_uris = [\"https://a.example/cb\"]\n");
+    let err = apply(&app, &demo_client, Rules::Dev).await.unwrap_err().to_string();
+    assert!(err.contains("line 29: client `demo` is dev's demo client"), "{err}");
+    let demo_user = seed("\n[[users]]\nusername = \"Demo\"\npassword = \"x\"\n");
+    let err = apply(&app, &demo_user, Rules::Dev).await.unwrap_err().to_string();
+    assert!(err.contains("line 29: user `Demo`: is dev's demo user"), "{err}");
+    assert_eq!(snapshot(&app).await, before);
     // Under dev, any secret will do.
     apply(&app, &seed("").replace(SECRET, "short"), Rules::Dev).await.unwrap();
 }

@@ -90,11 +90,6 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
                 }
             }
             let kind = if public { ClientKind::Public } else { ClientKind::Confidential };
-            if public && no_pkce {
-                return Err(CliError::usage(
-                    "a public client always needs PKCE: --no-pkce is for confidential clients",
-                ));
-            }
             let grant_types = parse_grant_types(&grant_types).map_err(CliError::Usage)?;
             let secret = (kind == ClientKind::Confidential).then(crate::secret::random_token);
             let client = Client {

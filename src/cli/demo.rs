@@ -9,14 +9,15 @@ use std::path::Path;
 use super::CliError;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Issuer;
+use crate::oauth::dev::{DEMO_CLIENTS, DEMO_USER};
 use crate::store::{Client, ClientKind, GrantType, Store, User};
 
 /// The demo confidential client.
-pub(super) const CLIENT_ID: &str = "demo";
+pub(super) const CLIENT_ID: &str = DEMO_CLIENTS[0];
 /// The demo public client (a single-page or native app: PKCE, no secret).
-pub(super) const PUBLIC_CLIENT_ID: &str = "demo-spa";
+pub(super) const PUBLIC_CLIENT_ID: &str = DEMO_CLIENTS[1];
 /// The demo user's login name.
-pub(super) const USERNAME: &str = "demo";
+pub(super) const USERNAME: &str = DEMO_USER;
 /// The demo clients' redirect URIs; the loopback one matches any port (RFC 8252 §7.3).
 pub(super) const REDIRECT_URIS: [&str; 2] = ["http://127.0.0.1/callback", "http://localhost:3000/callback"];
 /// The PKCE verifier of the printed headless-login command (RFC 7636 Appendix B's).

@@ -186,8 +186,7 @@ async fn new_password_hash() -> Result<String, CliError> {
 
 /// Refuses a name a person could not tell from an existing user's.
 async fn check_not_a_look_alike(store: &dyn Store, username: &str) -> Result<(), CliError> {
-    let users = store.list_users().await?;
-    match users.iter().find(|u| crate::username::looks_like(&u.username, username)) {
+    match crate::oauth::look_alike(store, username).await? {
         Some(existing) => Err(CliError::usage(format!(
             "username `{username}` looks like the existing user `{}`; choose a name people can tell apart",
             existing.username

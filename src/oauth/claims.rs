@@ -213,8 +213,10 @@ impl RequestedClaims {
 /// leaving out any the user does not have; `updated_at` is gatehouse's own (§5.1: a
 /// number). `sub` is not included.
 pub fn release(user: &crate::store::User, wanted: impl Fn(&str) -> bool) -> Map<String, Value> {
-    let mut released: Map<String, Value> =
-        user.claims.iter().filter(|(name, _)| wanted(name)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    // Registered names are refused where claims are set; kept out here as well, so
+    // that a row written some other way cannot stand in for the token's own claims.
+    let released = user.claims.iter().filter(|(name, _)| !REGISTERED.contains(&name.as_str()) && wanted(name));
+    let mut released: Map<String, Value> = released.map(|(k, v)| (k.clone(), v.clone())).collect();
     if wanted("updated_at") {
         released.insert("updated_at".into(), Value::from(user.updated_at));
     }

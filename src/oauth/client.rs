@@ -10,7 +10,7 @@ pub fn check_registration(c: &Client) -> Result<(), String> {
     check_client_id(&c.id)?;
     let public = c.kind == ClientKind::Public;
     if public && !c.require_pkce {
-        return Err("a public client always needs PKCE".into());
+        return Err("a public client always needs PKCE (no_pkce is for confidential clients)".into());
     }
     if public && c.allows(GrantType::ClientCredentials) {
         return Err("a public client cannot use client_credentials: it has no secret".into());

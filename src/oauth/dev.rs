@@ -8,7 +8,13 @@ use serde_json::{Map, Value};
 use super::claims::check_claim;
 use super::request::AuthorizationRequest;
 use super::{Context, is_active};
-use crate::store::{StoreError, User};
+use crate::store::{PresetRow, StoreError, User};
+
+/// The ids of `gatehouse dev`'s demo clients, confidential and public: `dev` keeps
+/// them as it made them, so a seed file under `dev` may not declare them.
+pub const DEMO_CLIENTS: [&str; 2] = ["demo", "demo-spa"];
+/// The username of `gatehouse dev`'s demo user (see [`DEMO_CLIENTS`]).
+pub const DEMO_USER: &str = "demo";
 
 /// What `gatehouse dev` changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,15 +51,18 @@ pub async fn headless_user(
 pub struct DevForm {
     /// The claims field: JSON, prefilled with the user's stored claims.
     pub claims: String,
+    /// Whose stored claims the field was prefilled with (empty: nobody's), so that
+    /// they are not saved as another user's by mistake.
+    pub claims_for: String,
     /// The presets' names, in order.
     pub presets: Vec<String>,
 }
 
 impl DevForm {
-    /// The form with `claims` in the field.
-    pub async fn with_claims(ctx: &Context<'_>, claims: String) -> Result<Self, StoreError> {
-        let presets = ctx.store.list_presets().await?.into_iter().map(|p| p.name).collect();
-        Ok(Self { claims, presets })
+    /// The form with `claims` in the field, prefilled from `claims_for`'s.
+    pub async fn with_claims(ctx: &Context<'_>, claims: &str, claims_for: &str) -> Result<Self, StoreError> {
+        let presets = ctx.store.list_presets().await?;
+        Ok(Self::new(claims.to_owned(), claims_for.to_owned(), &presets))
     }
 
     /// The form for `username`: their stored claims, or none for a new user.
@@ -62,14 +71,20 @@ impl DevForm {
             "" => None,
             name => ctx.store.find_user_by_username(name).await?,
         };
-        Self::with_claims(ctx, user.map(|u| pretty(&u.claims)).unwrap_or_default()).await
+        let (claims, claims_for) = user.map(|u| (pretty(&u.claims), u.username)).unwrap_or_default();
+        let presets = ctx.store.list_presets().await?;
+        Ok(Self::new(claims, claims_for, &presets))
     }
 
     /// The form with the preset `name`'s claims in the field (empty if there is none).
     pub async fn with_preset(ctx: &Context<'_>, name: &str) -> Result<Self, StoreError> {
         let presets = ctx.store.list_presets().await?;
         let claims = presets.iter().find(|p| p.name == name).map(|p| pretty(&p.claims)).unwrap_or_default();
-        Ok(Self { claims, presets: presets.into_iter().map(|p| p.name).collect() })
+        Ok(Self::new(claims, String::new(), &presets))
+    }
+
+    fn new(claims: String, claims_for: String, presets: &[PresetRow]) -> Self {
+        Self { claims, claims_for, presets: presets.iter().map(|p| p.name.clone()).collect() }
     }
 }
 
@@ -104,6 +119,10 @@ pub async fn sign_up(
 ) -> Result<Result<User, String>, StoreError> {
     if let Err(why) = crate::username::check(username) {
         return Ok(Err(why));
+    }
+    if let Some(existing) = super::look_alike(ctx.store, username).await? {
+        let existing = existing.username;
+        return Ok(Err(format!("The username {username} looks like the existing user {existing}; choose another.")));
     }
     let password_hash = match crate::password::hash(password.to_owned()).await {
         Ok(hash) => hash,

@@ -151,10 +151,10 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     let store = ctx.store;
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
-    let typed_claims = params.get("claims").unwrap_or("");
+    let (typed_claims, claims_for) = (params.get("claims").unwrap_or(""), params.get("claims_for").unwrap_or(""));
     let failed = async |failure| -> Result<Outcome, OAuthError> {
         let dev = match ctx.dev {
-            Some(_) => Some(DevForm::with_claims(ctx, typed_claims.to_owned()).await?),
+            Some(_) => Some(DevForm::with_claims(ctx, typed_claims, claims_for).await?),
             None => None,
         };
         Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure), dev).await))
@@ -166,6 +166,13 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         if let Some(preset) = params.get("preset") {
             let dev = Some(DevForm::with_preset(ctx, preset).await?);
             return Ok(Outcome::Form(form(ctx, &pending, browser_id, username, None, dev).await));
+        }
+        // Claims prefilled for one user are not saved as another's: show theirs.
+        if !claims_for.is_empty() && crate::username::key(claims_for) != crate::username::key(username) {
+            let why =
+                format!("The claims shown were {claims_for}'s; these are {username}'s. Check them and sign in again.");
+            let dev = Some(DevForm::for_user(ctx, username).await?);
+            return Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(Failure::Dev(why)), dev).await));
         }
         claims = match dev::parse_claims(typed_claims) {
             Ok(claims) => claims,

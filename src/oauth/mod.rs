@@ -55,6 +55,13 @@ pub async fn active_user(store: &dyn Store, id: &str) -> Result<Option<User>, St
     Ok(store.find_user(id).await?.filter(is_active))
 }
 
+/// An existing user whose name people could take for `username` (UTS #39
+/// confusables, see [`crate::username::looks_like`]): a new user may not take it.
+pub async fn look_alike(store: &dyn Store, username: &str) -> Result<Option<User>, StoreError> {
+    let users = store.list_users().await?;
+    Ok(users.into_iter().find(|u| crate::username::looks_like(&u.username, username)))
+}
+
 /// Whether a user may log in and use what was granted to them.
 pub fn is_active(user: &User) -> bool {
     !user.disabled

@@ -17,6 +17,7 @@ use file::{SeedFile, line_of};
 
 use crate::clock::UnixTime;
 use crate::oauth::claims::{check_claim, check_claim_name};
+use crate::oauth::dev::{DEMO_CLIENTS, DEMO_USER};
 use crate::oauth::scope::{SUPPORTED, is_scope_token};
 use crate::store::{Store, StoreError};
 
@@ -139,6 +140,10 @@ fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
     })?;
     for (i, entry) in seed.clients.iter().enumerate() {
         let (client, offset) = (entry.get_ref(), entry.span().start);
+        if rules == Rules::Dev && DEMO_CLIENTS.contains(&client.id.as_str()) {
+            let why = "is dev's demo client, which dev keeps as it made it; give yours another id";
+            return Err(at.invalid(offset, format!("client `{}` {why}", client.id)));
+        }
         if let Some(first) = seed.clients[..i].iter().find(|c| c.get_ref().id == client.id) {
             let first_line = line_of(text, first.span().start);
             return Err(
@@ -153,6 +158,9 @@ fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
         let invalid = |why: String| at.invalid(offset, format!("user `{}`: {why}", user.username));
         crate::username::check(&user.username).map_err(invalid)?;
         let key = crate::username::key(&user.username);
+        if rules == Rules::Dev && key == crate::username::key(DEMO_USER) {
+            return Err(invalid("is dev's demo user, which dev keeps as it made it; choose another name".into()));
+        }
         if let Some(first) = seed.users[..i].iter().find(|u| crate::username::key(&u.get_ref().username) == key) {
             let first_line = line_of(text, first.span().start);
             return Err(invalid(format!("declared twice (first on line {first_line})")));
@@ -163,7 +171,7 @@ fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
             (None, Some(hash)) => check_password_hash(hash).map_err(invalid)?,
             _ => {}
         }
-        for (name, value) in user.claims.iter().flatten() {
+        for (name, value) in user.claims.iter().flat_map(|c| &c.0) {
             check_claim(name, value).map_err(invalid)?;
         }
     }
@@ -179,7 +187,7 @@ fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
         if name.is_empty() || name.len() > 64 {
             return Err(invalid("its name must be 1 to 64 bytes".into()));
         }
-        for (claim, value) in entry.get_ref() {
+        for (claim, value) in &entry.get_ref().0 {
             check_claim(claim, value).map_err(invalid)?;
         }
     }

@@ -40,7 +40,7 @@ pub(super) async fn resolve(
         })
         .collect();
     rows.presets =
-        seed.presets.into_iter().map(|(name, claims)| PresetRow { name, claims: claims.into_inner() }).collect();
+        seed.presets.into_iter().map(|(name, claims)| PresetRow { name, claims: claims.into_inner().0 }).collect();
     Ok(rows)
 }
 
@@ -65,7 +65,14 @@ fn client_row(entry: ClientEntry, stored: Option<Client>, now: UnixTime) -> Resu
         id_token_claims: false,
         created_at: now,
     });
-    c.kind = if entry.public { ClientKind::Public } else { ClientKind::Confidential };
+    let kind = if entry.public { ClientKind::Public } else { ClientKind::Confidential };
+    if !new && kind != c.kind {
+        // A confidential client turned public would leave refresh tokens redeemable
+        // without authentication; the other way round, its apps would lack a secret.
+        let (is, asked) = (c.kind.as_str(), kind.as_str());
+        return Err(fail(format!("is {is}; a seed file cannot make it {asked} (remove the client first)")));
+    }
+    c.kind = kind;
     c.secret_hash = entry.secret.as_deref().map(crate::secret::hash);
     if let Some(name) = entry.name {
         c.name = name;
@@ -84,11 +91,7 @@ fn client_row(entry: ClientEntry, stored: Option<Client>, now: UnixTime) -> Resu
     if let Some(audiences) = entry.audiences {
         c.audiences = audiences;
     }
-    // A public client always needs PKCE; a confidential one unless the file says not.
-    c.require_pkce = entry.public || entry.require_pkce.unwrap_or(c.require_pkce);
-    if entry.public && entry.require_pkce == Some(false) {
-        return Err(fail("a public client always needs PKCE: remove `require_pkce = false`".into()));
-    }
+    c.require_pkce = entry.require_pkce.unwrap_or(c.require_pkce);
     c.loopback_any_port = entry.loopback_any_port.unwrap_or(c.loopback_any_port);
     c.id_token_claims = entry.id_token_claims.unwrap_or(c.id_token_claims);
     check_registration(&c).map_err(fail)?;
@@ -131,7 +134,7 @@ async fn user_row(at: &Place<'_>, entry: Spanned<UserEntry>, known: &[User], now
         created_at: now,
         updated_at: now,
     });
-    let claims = entry.claims.unwrap_or_else(|| user.claims.clone());
+    let claims = entry.claims.map_or_else(|| user.claims.clone(), |c| c.0);
     if user.password_hash != password_hash || user.claims != claims || user.username != entry.username {
         user.updated_at = now;
     }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::clients::{INSERT as INSERT_CLIENT, OR_REPLACE as REPLACE_CLIENT, bind_client};
 use super::scopes::{PresetRow, ScopeRow};
-use super::sql::{SqlStore, execute, json_list};
+use super::sql::{SqlStore, execute, json_list, json_object};
 use super::users::{INSERT as INSERT_USER, OR_REPLACE as REPLACE_USER, bind_user};
 use super::{Client, StoreResult, User};
 use crate::clock::UnixTime;
@@ -44,16 +44,18 @@ impl Seeding for SqlStore {
         }
         let scope_sql = "insert into scopes (name, claims, id_token, created_at, updated_at) \
                          values ($1, $2, $3, $4, $4) on conflict (name) do update set \
-                         claims = excluded.claims, id_token = excluded.id_token, updated_at = excluded.updated_at";
+                         claims = excluded.claims, id_token = excluded.id_token, updated_at = excluded.updated_at \
+                         where scopes.claims <> excluded.claims or scopes.id_token <> excluded.id_token";
         for scope in &rows.scopes {
             let claims = json_list(&scope.claims);
             execute!(tx: tx, sqlx::query(scope_sql).bind(&scope.name).bind(&claims).bind(scope.id_token).bind(now))?;
         }
         let preset_sql = "insert into claim_presets (name, claims, created_at, updated_at) \
                           values ($1, $2, $3, $3) on conflict (name) do update set \
-                          claims = excluded.claims, updated_at = excluded.updated_at";
+                          claims = excluded.claims, updated_at = excluded.updated_at \
+                          where claim_presets.claims <> excluded.claims";
         for preset in &rows.presets {
-            let claims = serde_json::Value::Object(preset.claims.clone()).to_string();
+            let claims = json_object(&preset.claims);
             execute!(tx: tx, sqlx::query(preset_sql).bind(&preset.name).bind(&claims).bind(now))?;
         }
         tx.commit().await

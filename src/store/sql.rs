@@ -127,6 +127,11 @@ pub(super) fn json_list<T: AsRef<str>>(items: &[T]) -> String {
     serde_json::Value::from(items.iter().map(AsRef::as_ref).collect::<Vec<_>>()).to_string()
 }
 
+/// Objects (claims) are stored as JSON text, alike on both engines.
+pub(super) fn json_object(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::Value::Object(map.clone()).to_string()
+}
+
 /// Parses a JSON column; anything gatehouse did not write is a corrupt row.
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))

@@ -100,11 +100,11 @@ impl TryFrom<Record> for User {
 pub(super) const INSERT: &str = "insert into users (id, username, username_key, password_hash, disabled, claims, \
      created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// Appended to [`INSERT`]: replaces the user with that id, but not whether they are
-/// disabled nor when they were created.
-pub(super) const OR_REPLACE: &str = "on conflict (id) do update set username = excluded.username, \
-     username_key = excluded.username_key, password_hash = excluded.password_hash, claims = excluded.claims, \
-     updated_at = excluded.updated_at";
+/// Appended to [`INSERT`]: replaces the user with that username (as people read it),
+/// but not their id, whether they are disabled, nor when they were created; so that
+/// two instances seeding the same new user at once end with one.
+pub(super) const OR_REPLACE: &str = "on conflict (username_key) do update set username = excluded.username, \
+     password_hash = excluded.password_hash, claims = excluded.claims, updated_at = excluded.updated_at";
 
 /// Binds a user's columns, in [`INSERT`]'s order, to the query `$query` (a macro:
 /// the query's type differs per engine).
@@ -117,7 +117,7 @@ macro_rules! bind_user {
             .bind($crate::store::username_key(&u.username))
             .bind(&u.password_hash)
             .bind(u.disabled)
-            .bind(serde_json::Value::Object(u.claims.clone()).to_string())
+            .bind($crate::store::sql::json_object(&u.claims))
             .bind(u.created_at)
             .bind(u.updated_at)
     }};
@@ -169,7 +169,7 @@ impl Users for SqlStore {
         now: UnixTime,
     ) -> StoreResult<bool> {
         let sql = "update users set claims = $1, updated_at = $2 where id = $3";
-        let claims = serde_json::Value::Object(claims.clone()).to_string();
+        let claims = super::sql::json_object(claims);
         let done = execute!(self, sqlx::query(sql).bind(&claims).bind(now).bind(id))?;
         Ok(done > 0)
     }
