@@ -1,6 +1,7 @@
 //! The HTTP edge: routing, extraction and responses. No SQL and no protocol rules
 //! here: each handler extracts what the request carries, calls one protocol entry
-//! point with a [`Context`], and renders the outcome (shared responses: `respond`).
+//! point with a [`Context`], and renders the outcome (shared responses: `respond`;
+//! refusals are logged once, by `refusal`).
 
 mod authorize;
 mod cookies;
@@ -10,6 +11,7 @@ mod health;
 mod jwks;
 mod login;
 mod pages;
+mod refusal;
 mod respond;
 mod server;
 mod token;
@@ -105,7 +107,9 @@ pub fn router(state: AppState) -> Router {
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     let https = state.config.issuer.is_https();
-    app.with_state(state).layer(axum::middleware::map_response(move |response| security_headers(response, https)))
+    app.with_state(state)
+        .layer(axum::middleware::from_fn_with_state(Arc::<str>::from(prefix), refusal::log))
+        .layer(axum::middleware::map_response(move |response| security_headers(response, https)))
 }
 
 /// CORS (Fetch standard) for the cross-origin endpoints: any origin may call them,

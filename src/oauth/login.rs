@@ -10,6 +10,7 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::request::AuthorizationRequest;
 use super::response::{ErrorRedirect, issue_code};
+use super::session::Rejected;
 use super::{Context, session, throttle};
 use crate::secret;
 use crate::store::{PendingRequestRow, User};
@@ -40,9 +41,18 @@ pub enum Outcome {
         /// The new session cookie's value.
         session_cookie: String,
     },
+    /// The form again after a failed attempt, and what the log says of it.
+    Failed {
+        /// The form, with the failure.
+        form: Form,
+        /// The client the login is for.
+        client_id: String,
+        /// Who failed and why: for the log only.
+        rejected: Rejected,
+    },
     /// Back to the client with an error: someone other than the user the client named
     /// with `id_token_hint` logged in.
-    Redirect(String),
+    Redirect(ErrorRedirect),
     /// The login cannot go on; the page says why.
     Refused(Refusal),
 }
@@ -142,14 +152,21 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     let store = ctx.store;
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
-    let failed = async |failure| Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure)).await));
+    let failed = async |failure, rejected| {
+        let form = form(ctx, &pending, browser_id, username, Some(failure)).await;
+        Ok(Outcome::Failed { form, client_id: pending.client_id.clone(), rejected })
+    };
 
     let keys = throttle::Keys::new(username, browser.address);
     // Admitted only while the throttle allows as many more failures as are being
     // checked, so that parallel guesses cannot slip past; may wait for those in flight.
     let attempt = match throttle::admit(store, &keys, ctx.now).await? {
         Ok(attempt) => attempt,
-        Err(wait) => return failed(Failure::Throttled(wait)).await,
+        Err(wait) => {
+            // For the log only: a failed lookup leaves the id out, not the answer.
+            let user = store.find_user_by_username(username).await.ok().flatten().map(|u| u.id);
+            return failed(Failure::Throttled(wait), Rejected { user, reason: "too many failed attempts" }).await;
+        }
     };
     let user = match session::check_password(store, username, password).await {
         Ok(user) => user,
@@ -159,9 +176,12 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
             return Err(e.into());
         }
     };
-    let Some(user) = user else {
-        attempt.failed(store).await?;
-        return failed(Failure::Credentials).await;
+    let user = match user {
+        Ok(user) => user,
+        Err(rejected) => {
+            attempt.failed(store).await?;
+            return failed(Failure::Credentials, rejected).await;
+        }
     };
     attempt.succeeded(store).await?;
 
@@ -169,7 +189,7 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         let error = OAuthError::login_required("the user who signed in is not the one id_token_hint names");
         // The request is finished either way; if removing it fails, it expires on its own.
         let _ = store.take_pending_request(&pending.id, ctx.now).await;
-        return Ok(Outcome::Redirect(ErrorRedirect::to(&request, error).url(ctx.issuer.as_str())));
+        return Ok(Outcome::Redirect(ErrorRedirect::to(&request, error)));
     }
     // The request is used once: a second submission finds nothing.
     if store.take_pending_request(&pending.id, ctx.now).await?.is_none() {

@@ -114,10 +114,13 @@ async fn reused(ctx: &Context<'_>, spent: Spent<'_>, row: &RefreshRow) -> Result
             return respond(ctx, Tokens { grant, client, user, scope, nonce: None, refresh_token: Some(successor) });
         }
     }
+    let error = OAuthError::invalid_grant("the refresh token was already used; its family has been revoked");
     if ctx.store.revoke_grant(&grant.id, ctx.now).await? {
+        // The refusal's one log line.
         tracing::warn!(grant = %grant.id, client = %client.id, "refresh token reused: family revoked");
+        return Err(error.logged());
     }
-    Err(OAuthError::invalid_grant("the refresh token was already used; its family has been revoked"))
+    Err(error)
 }
 
 /// The sealing key: derived from the spent token itself (with a label that makes it
