@@ -26,6 +26,8 @@ mod limits;
 mod login_errors;
 mod memory;
 mod refresh;
+mod refusals;
+mod refusals_token;
 mod revocation;
 mod rotation;
 mod rp_libraries;

@@ -7,6 +7,7 @@ use axum::response::Response;
 use super::AppState;
 use super::cookies::Cookie;
 use super::extract::PageParams;
+use super::refusal::attach;
 use super::respond::{error_page, see_other, server_error_page};
 use crate::oauth::authorize::{self, Outcome};
 use crate::oauth::login::Browser;
@@ -29,8 +30,14 @@ pub(super) async fn handle(
         address: None,
     };
     match authorize::authorize(&state.context(), &params, browser).await {
-        Ok(Outcome::Page(message)) => error_page(StatusCode::BAD_REQUEST, &message),
+        Ok(Outcome::Page(page)) => {
+            attach(&page.error, page.client_id.as_deref(), error_page(StatusCode::BAD_REQUEST, page.message))
+        }
         Ok(Outcome::Redirect(url)) => see_other(&url),
+        Ok(Outcome::Refused(redirect)) => {
+            let response = see_other(&redirect.url(state.config.issuer.as_str()));
+            attach(&redirect.error, Some(redirect.client_id.as_str()), response)
+        }
         Ok(Outcome::LoggedIn { redirect, session_cookie }) => {
             let mut response = see_other(&redirect);
             response.headers_mut().append(header::SET_COOKIE, state.cookies.set(Cookie::Session, &session_cookie));

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use base64::Engine;
 
+use super::refusal::attach;
 use super::respond::{bearer_error, error_page, token_error};
 use super::{AppState, Limits};
 use crate::oauth::client_auth::{self, Credentials};
@@ -27,10 +28,13 @@ impl<S: Send + Sync> FromRequest<S> for PageParams {
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         let (method, query, headers) =
             (request.method().clone(), request.uri().query().map(str::to_owned), request.headers().clone());
-        let body = read_body(request, state).await.map_err(|e| error_page(e.status(), e.page_message()))?;
-        params(&method, query.as_deref(), &headers, &body)
-            .map(Self)
-            .map_err(|message| error_page(StatusCode::BAD_REQUEST, &message))
+        let body = read_body(request, state)
+            .await
+            .map_err(|e| attach(&e.oauth(), None, error_page(e.status(), e.page_message())))?;
+        params(&method, query.as_deref(), &headers, &body).map(Self).map_err(|message| {
+            let page = error_page(StatusCode::BAD_REQUEST, &message);
+            attach(&OAuthError::invalid_request(message), None, page)
+        })
     }
 }
 
@@ -49,15 +53,17 @@ impl FromRequest<AppState> for ClientRequest {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let realm = state.config.issuer.as_str();
         let headers = request.headers().clone();
-        let body =
-            read_body(request, state).await.map_err(|e| with_status(token_error(&e.oauth(), realm), e.status()))?;
+        let body = read_body(request, state)
+            .await
+            .map_err(|e| with_status(token_error(&e.oauth(), None, realm), e.status()))?;
         let params = params(&Method::POST, None, &headers, &body)
-            .map_err(|message| token_error(&OAuthError::invalid_request(message), realm))?;
+            .map_err(|message| token_error(&OAuthError::invalid_request(message), None, realm))?;
         let credentials = basic_auth(&headers)
             .and_then(|basic| Credentials::from_request(basic, &params))
-            .map_err(|e| token_error(&e, realm))?;
-        let client =
-            client_auth::authenticate(state.store.as_ref(), &credentials).await.map_err(|e| token_error(&e, realm))?;
+            .map_err(|e| token_error(&e, None, realm))?;
+        let client = client_auth::authenticate(state.store.as_ref(), &credentials)
+            .await
+            .map_err(|e| token_error(&e.error, e.client.as_deref(), realm))?;
         Ok(Self { client, params })
     }
 }
@@ -107,17 +113,15 @@ impl BodyError {
 
 /// The whole body of a request, within the routes' body limit and, all of it, within
 /// the body read timeout (a deadline, so that a trickle of bytes does not extend it).
+/// The caller's refusal says why it failed, in the log too.
 async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
-    let path = request.uri().path().to_owned();
     let timeout = request.extensions().get::<Limits>().unwrap_or(&Limits::DEFAULT).body_read;
-    let error = match tokio::time::timeout(timeout, Bytes::from_request(request, state)).await {
-        Ok(Ok(body)) => return Ok(body),
-        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => BodyError::TooLarge,
-        Ok(Err(_)) => BodyError::Unreadable,
-        Err(_) => BodyError::TimedOut,
-    };
-    tracing::info!(path, "refused a request: {}", error.description());
-    Err(error)
+    match tokio::time::timeout(timeout, Bytes::from_request(request, state)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(BodyError::TooLarge),
+        Ok(Err(_)) => Err(BodyError::Unreadable),
+        Err(_) => Err(BodyError::TimedOut),
+    }
 }
 
 /// `response` with another status (its body and headers kept).
@@ -151,19 +155,19 @@ impl FromRequest<AppState> for BearerToken {
         let (method, headers) = (request.method().clone(), request.headers().clone());
         let body = read_body(request, state)
             .await
-            .map_err(|e| with_status(bearer_error(Some(&e.oauth()), realm), e.status()))?;
+            .map_err(|e| with_status(bearer_error(Some(&e.oauth()), None, realm), e.status()))?;
         // A form body may carry the token (RFC 6750 §2.2); any other body is not read.
         let form = if method == Method::POST && !body.is_empty() {
             let form = params(&method, None, &headers, &body)
-                .map_err(|message| bearer_error(Some(&OAuthError::invalid_request(message)), realm))?;
+                .map_err(|message| bearer_error(Some(&OAuthError::invalid_request(message)), None, realm))?;
             Some(form)
         } else {
             None
         };
         match bearer(&headers, form.as_ref()) {
             Bearer::Token(token) => Ok(Self(token)),
-            Bearer::Missing => Err(bearer_error(None, realm)),
-            Bearer::Invalid(e) => Err(bearer_error(Some(&e), realm)),
+            Bearer::Missing => Err(bearer_error(None, None, realm)),
+            Bearer::Invalid(e) => Err(bearer_error(Some(&e), None, realm)),
         }
     }
 }

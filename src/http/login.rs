@@ -5,13 +5,15 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
+use tracing::instrument::WithSubscriber;
 
 use super::cookies::Cookie;
 use super::extract::PageParams;
+use super::refusal::{Refusal, attach};
 use super::respond::{error_page, see_other, server_error_page};
 use super::{AppState, pages};
-use crate::oauth::error::OAuthError;
-use crate::oauth::login::{self, Browser, Failure, Form, Outcome, Refusal};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::login::{self, Browser, Failure, Form, Outcome};
 
 /// Shows the form for a pending request (GET), or checks the credentials (POST).
 pub(super) async fn handle(
@@ -30,6 +32,7 @@ pub(super) async fn handle(
         let task = tokio::spawn({
             let state = state.clone();
             async move { login::finish(&state.context(), browser(&state, &headers, address), &params).await }
+                .with_current_subscriber()
         });
         task.await.unwrap_or_else(|_| Err(OAuthError::server_error()))
     };
@@ -41,7 +44,20 @@ pub(super) async fn handle(
             response.headers_mut().append(header::SET_COOKIE, cookie);
             response
         }
-        Ok(Outcome::Redirect(url)) => see_other(&url),
+        Ok(Outcome::Failed { form, client_id, rejected }) => {
+            let wait = match form.failure {
+                Some(Failure::Throttled(wait)) => format!(": blocked for {wait} s more"),
+                _ => String::new(),
+            };
+            Refusal::new(ErrorCode::AccessDenied, format!("{}{wait}", rejected.reason))
+                .client(Some(client_id.as_str()))
+                .user(rejected.user.as_deref())
+                .attach(render_form(&state, &form))
+        }
+        Ok(Outcome::Redirect(redirect)) => {
+            let response = see_other(&redirect.url(state.config.issuer.as_str()));
+            attach(&redirect.error, Some(redirect.client_id.as_str()), response)
+        }
         Ok(Outcome::Refused(refusal)) => refused(refusal),
         Err(_) => server_error_page(),
     }
@@ -93,14 +109,29 @@ fn render_form(state: &AppState, form: &Form) -> Response {
     response
 }
 
-fn refused(refusal: Refusal) -> Response {
-    let (status, message) = match refusal {
-        Refusal::NoCookies => (StatusCode::BAD_REQUEST, "Cookies must be enabled to sign in."),
-        Refusal::NoRequest => (StatusCode::BAD_REQUEST, "The sign-in request is missing."),
-        Refusal::Expired => (StatusCode::BAD_REQUEST, "This sign-in link has expired or was already used."),
-        Refusal::FormExpired => {
-            (StatusCode::FORBIDDEN, "The form has expired. Go back to the application and try again.")
-        }
+/// The page for a login that cannot go on; the log is told why in protocol words.
+fn refused(refusal: login::Refusal) -> Response {
+    let (status, message, why) = match refusal {
+        login::Refusal::NoCookies => (
+            StatusCode::BAD_REQUEST,
+            "Cookies must be enabled to sign in.",
+            "the browser sent no browser cookie (cookies are off or blocked)",
+        ),
+        login::Refusal::NoRequest => (
+            StatusCode::BAD_REQUEST,
+            "The sign-in request is missing.",
+            "the login page was opened without a pending request",
+        ),
+        login::Refusal::Expired => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in link has expired or was already used.",
+            "the pending request has expired, was used already, or is another browser's",
+        ),
+        login::Refusal::FormExpired => (
+            StatusCode::FORBIDDEN,
+            "The form has expired. Go back to the application and try again.",
+            "the form's CSRF token is not this browser's for this request",
+        ),
     };
-    error_page(status, message)
+    Refusal::new(ErrorCode::InvalidRequest, why.to_owned()).attach(error_page(status, message))
 }

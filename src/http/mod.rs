@@ -1,6 +1,7 @@
 //! The HTTP edge: routing, extraction and responses. No SQL and no protocol rules
 //! here: each handler extracts what the request carries, calls one protocol entry
-//! point with a [`Context`], and renders the outcome (shared responses: `respond`).
+//! point with a [`Context`], and renders the outcome (shared responses: `respond`;
+//! refusals are logged once, by `refusal`).
 
 mod authorize;
 mod cookies;
@@ -10,6 +11,7 @@ mod health;
 mod jwks;
 mod login;
 mod pages;
+mod refusal;
 mod respond;
 mod server;
 mod token;
@@ -109,7 +111,8 @@ pub fn router(state: AppState) -> Router {
     let app = app.with_state(state);
     // Under dev, every page says so (see `pages::in_dev_mode`).
     let app = if dev { app.layer(axum::middleware::from_fn(pages::dev_mode)) } else { app };
-    app.layer(axum::middleware::map_response(move |response| security_headers(response, https)))
+    app.layer(axum::middleware::from_fn_with_state(Arc::<str>::from(prefix), refusal::log))
+        .layer(axum::middleware::map_response(move |response| security_headers(response, https)))
 }
 
 /// CORS (Fetch standard) for the cross-origin endpoints: any origin may call them,

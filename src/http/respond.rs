@@ -1,10 +1,12 @@
 //! The responses handlers share: redirects, JSON, error pages, and protocol errors
-//! (RFC 6749 §5.2, RFC 6750 §3).
+//! (RFC 6749 §5.2, RFC 6750 §3). A protocol error's response carries its refusal to
+//! the log ([`refusal`](super::refusal)).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pages;
+use super::refusal::{self, Refusal};
 use crate::oauth::error::{ErrorCode, OAuthError};
 
 /// A 303 redirect: the browser follows it with a GET whatever the request's method.
@@ -56,8 +58,8 @@ pub(super) fn no_store_json(status: StatusCode, body: String) -> Response {
 }
 
 /// A token-endpoint error: 400, 401 with a Basic challenge for `invalid_client`
-/// (RFC 6749 §5.2), 500 for `server_error`.
-pub(super) fn token_error(error: &OAuthError, realm: &str) -> Response {
+/// (RFC 6749 §5.2), 500 for `server_error`; refused to `client`, if it is known.
+pub(super) fn token_error(error: &OAuthError, client: Option<&str>, realm: &str) -> Response {
     let status = match error.code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -69,19 +71,19 @@ pub(super) fn token_error(error: &OAuthError, realm: &str) -> Response {
     {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     }
-    response
+    refusal::attach(error, client, response)
 }
 
 /// A protected-resource error (RFC 6750 §3): the challenge carries the error; without
-/// any token the challenge names only the realm (§3.1).
-pub(super) fn bearer_error(error: Option<&OAuthError>, realm: &str) -> Response {
+/// any token the challenge names only the realm (§3.1). Refused to `client`, if it is known.
+pub(super) fn bearer_error(error: Option<&OAuthError>, client: Option<&str>, realm: &str) -> Response {
     let Some(error) = error else {
         let mut response = no_store_json(StatusCode::UNAUTHORIZED, String::new());
         if let Ok(challenge) = HeaderValue::from_str(&format!("Bearer realm=\"{realm}\"")) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }
         response.headers_mut().remove(header::CONTENT_TYPE);
-        return response;
+        return Refusal::without_code("no access token was sent").attach(response);
     };
     let status = match error.code {
         ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
@@ -99,13 +101,13 @@ pub(super) fn bearer_error(error: Option<&OAuthError>, realm: &str) -> Response 
     if let Ok(challenge) = HeaderValue::from_str(&challenge) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     }
-    response
+    refusal::attach(error, client, response)
 }
 
 /// A JSON success body that no cache keeps.
 pub(super) fn no_store_ok(body: &impl serde::Serialize, realm: &str) -> Response {
     match serde_json::to_string(body) {
         Ok(body) => no_store_json(StatusCode::OK, body),
-        Err(_) => token_error(&OAuthError::server_error(), realm),
+        Err(_) => token_error(&OAuthError::server_error(), None, realm),
     }
 }

@@ -28,6 +28,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
+use tracing::instrument::WithSubscriber;
 
 /// How long clients may take, and how many may be connected at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,9 @@ pub(crate) async fn serve(
             }
             continue;
         };
-        tokio::spawn(connection(stream, peer, router.clone(), limits, permit, graceful.watcher()));
+        // A connection logs where the server does (a test's own subscriber, too).
+        let served = connection(stream, peer, router.clone(), limits, permit, graceful.watcher());
+        tokio::spawn(served.with_current_subscriber());
     }
     drop(listener);
     graceful.shutdown().await;

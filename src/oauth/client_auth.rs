@@ -64,22 +64,49 @@ impl Credentials {
     }
 }
 
+/// A failed client authentication: the error to answer, and the id of the client the
+/// credentials named if it is registered. An unregistered id is not kept, even for
+/// the log: it may be a secret pasted into the wrong field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unauthenticated {
+    /// `invalid_client` (or `server_error`), with a detail for the log only.
+    pub error: OAuthError,
+    /// The registered client the credentials named, if any.
+    pub client: Option<String>,
+}
+
+impl From<crate::store::StoreError> for Unauthenticated {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self { error: e.into(), client: None }
+    }
+}
+
 /// Authenticates a client: a confidential client by its secret (compared by hash, in
 /// constant time), a public client by its id alone. Every failure is `invalid_client`
-/// with the same description, so it does not tell which part was wrong.
-pub async fn authenticate(store: &dyn Store, credentials: &Credentials) -> Result<Client, OAuthError> {
-    let failed = || OAuthError::invalid_client("client authentication failed");
+/// with the same description, so it does not tell which part was wrong; only the log
+/// is told (the error's detail).
+pub async fn authenticate(store: &dyn Store, credentials: &Credentials) -> Result<Client, Unauthenticated> {
+    let failed = |detail, client: Option<&Client>| Unauthenticated {
+        error: OAuthError::invalid_client("client authentication failed").with_detail(detail),
+        client: client.map(|c| c.id.clone()),
+    };
     let (id, secret) = match credentials {
         Credentials::Basic { id, secret } | Credentials::Post { id, secret } => (id, Some(secret)),
         Credentials::None { id } => (id, None),
     };
-    let client = store.find_client(id).await?.ok_or_else(failed)?;
-    let ok = match (client.kind, &client.secret_hash, secret) {
-        (ClientKind::Confidential, Some(hash), Some(secret)) => crate::secret::verify(secret, hash),
-        (ClientKind::Public, None, None) => true,
-        _ => false,
+    let client = store.find_client(id).await?.ok_or_else(|| failed("no client is registered with that id", None))?;
+    let refused = match (client.kind, &client.secret_hash, secret) {
+        (ClientKind::Confidential, Some(hash), Some(secret)) if crate::secret::verify(secret, hash) => None,
+        (ClientKind::Confidential, Some(_), Some(_)) => Some("the client secret is wrong"),
+        (ClientKind::Confidential, _, None) => Some("the client is confidential and sent no secret"),
+        (ClientKind::Public, None, None) => None,
+        (ClientKind::Public, _, Some(_)) => Some("the client is public and has no secret to send"),
+        _ => Some("the client's registration has no usable secret"),
     };
-    if ok { Ok(client) } else { Err(failed()) }
+    match refused {
+        None => Ok(client),
+        Some(detail) => Err(failed(detail, Some(&client))),
+    }
 }
 
 #[cfg(test)]

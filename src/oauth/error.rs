@@ -71,6 +71,11 @@ pub struct OAuthError {
     /// `error_description`: only the characters RFC 6749 §4.1.2.1 allows
     /// (`%x20-21 / %x23-5B / %x5D-7E`); see [`OAuthError::description`].
     description: Cow<'static, str>,
+    /// What the log adds to the description and the client is not told; static, so
+    /// that it can hold no value from the request.
+    detail: Option<&'static str>,
+    /// Whether the refusal was already logged where it happened (a replay, at `warn`).
+    logged: bool,
 }
 
 macro_rules! constructors {
@@ -93,7 +98,7 @@ impl OAuthError {
         } else {
             description.replace(|c| !allowed(c), "'").into()
         };
-        Self { code, description }
+        Self { code, description, detail: None, logged: false }
     }
 
     constructors! {
@@ -117,6 +122,30 @@ impl OAuthError {
     /// The `error_description`.
     pub fn description(&self) -> &str {
         &self.description
+    }
+
+    /// The same error with what only the log says of it (e.g. why client
+    /// authentication failed, which every client is told alike).
+    pub fn with_detail(mut self, detail: &'static str) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// What only the log says of the error.
+    pub fn detail(&self) -> Option<&'static str> {
+        self.detail
+    }
+
+    /// The same error, marked as logged already where it happened, so that the HTTP
+    /// edge does not log the refusal a second time.
+    pub fn logged(mut self) -> Self {
+        self.logged = true;
+        self
+    }
+
+    /// Whether the refusal was logged already.
+    pub fn was_logged(&self) -> bool {
+        self.logged
     }
 }
 

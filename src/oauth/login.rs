@@ -11,6 +11,7 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::request::AuthorizationRequest;
 use super::response::{ErrorRedirect, issue_code};
+use super::session::Rejected;
 use super::{Context, session, throttle};
 use crate::secret;
 use crate::store::{PendingRequestRow, User};
@@ -41,9 +42,18 @@ pub enum Outcome {
         /// The new session cookie's value.
         session_cookie: String,
     },
+    /// The form again after a failed attempt, and what the log says of it.
+    Failed {
+        /// The form, with the failure.
+        form: Form,
+        /// The client the login is for.
+        client_id: String,
+        /// Who failed and why: for the log only.
+        rejected: Rejected,
+    },
     /// Back to the client with an error: someone other than the user the client named
     /// with `id_token_hint` logged in.
-    Redirect(String),
+    Redirect(ErrorRedirect),
     /// The login cannot go on; the page says why.
     Refused(Refusal),
 }
@@ -152,12 +162,13 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
     let (typed_claims, claims_for) = (params.get("claims").unwrap_or(""), params.get("claims_for").unwrap_or(""));
-    let failed = async |failure| -> Result<Outcome, OAuthError> {
+    let failed = async |failure, rejected| -> Result<Outcome, OAuthError> {
         let dev = match ctx.dev {
             Some(_) => Some(DevForm::with_claims(ctx, typed_claims, claims_for).await?),
             None => None,
         };
-        Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(failure), dev).await))
+        let form = form(ctx, &pending, browser_id, username, Some(failure), dev).await;
+        Ok(Outcome::Failed { form, client_id: pending.client_id.clone(), rejected })
     };
     // Dev mode: a preset fills the claims field; claims typed go with this login; a
     // username nobody has becomes a user.
@@ -176,12 +187,12 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         }
         claims = match dev::parse_claims(typed_claims) {
             Ok(claims) => claims,
-            Err(why) => return failed(Failure::Dev(why)).await,
+            Err(why) => return failed(Failure::Dev(why), dev_rejected("dev: the claims typed are not valid")).await,
         };
         if !password.is_empty() && store.find_user_by_username(username).await?.is_none() {
             let user = match dev::sign_up(ctx, username, password, claims).await? {
                 Ok(user) => user,
-                Err(why) => return failed(Failure::Dev(why)).await,
+                Err(why) => return failed(Failure::Dev(why), dev_rejected("dev: the new username was refused")).await,
             };
             tracing::info!(user = %user.id, "dev: created a user at the login page");
             return finish_login(ctx, browser, &pending, &request, &user).await;
@@ -193,7 +204,11 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     // checked, so that parallel guesses cannot slip past; may wait for those in flight.
     let attempt = match throttle::admit(store, &keys, ctx.now).await? {
         Ok(attempt) => attempt,
-        Err(wait) => return failed(Failure::Throttled(wait)).await,
+        Err(wait) => {
+            // For the log only: a failed lookup leaves the id out, not the answer.
+            let user = store.find_user_by_username(username).await.ok().flatten().map(|u| u.id);
+            return failed(Failure::Throttled(wait), Rejected { user, reason: "too many failed attempts" }).await;
+        }
     };
     let user = match session::check_password(store, username, password).await {
         Ok(user) => user,
@@ -203,9 +218,12 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
             return Err(e.into());
         }
     };
-    let Some(user) = user else {
-        attempt.failed(store).await?;
-        return failed(Failure::Credentials).await;
+    let user = match user {
+        Ok(user) => user,
+        Err(rejected) => {
+            attempt.failed(store).await?;
+            return failed(Failure::Credentials, rejected).await;
+        }
     };
     attempt.succeeded(store).await?;
     let user = match claims {
@@ -216,6 +234,11 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         _ => user,
     };
     finish_login(ctx, browser, &pending, &request, &user).await
+}
+
+/// A refusal of dev's login page, for the log: no user is known.
+fn dev_rejected(reason: &'static str) -> Rejected {
+    Rejected { user: None, reason }
 }
 
 /// After the user proved who they are: they must be the one `id_token_hint` named;
@@ -232,7 +255,7 @@ async fn finish_login(
         let error = OAuthError::login_required("the user who signed in is not the one id_token_hint names");
         // The request is finished either way; if removing it fails, it expires on its own.
         let _ = store.take_pending_request(&pending.id, ctx.now).await;
-        return Ok(Outcome::Redirect(ErrorRedirect::to(request, error).url(ctx.issuer.as_str())));
+        return Ok(Outcome::Redirect(ErrorRedirect::to(request, error)));
     }
     // The request is used once: a second submission finds nothing.
     if store.take_pending_request(&pending.id, ctx.now).await?.is_none() {

@@ -10,6 +10,8 @@ use crate::store::{CodeRow, SessionRow, StoreError};
 /// An error response for a verified redirect URI (RFC 6749 §4.1.2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorRedirect {
+    /// The verified client, for the log.
+    pub client_id: String,
     /// The verified redirect URI.
     pub redirect_uri: String,
     /// The request's `state`.
@@ -18,10 +20,24 @@ pub struct ErrorRedirect {
     pub error: OAuthError,
 }
 
+/// An error shown on a page, never redirected: the client or its redirect URI cannot
+/// be trusted (RFC 6749 §4.1.2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorPage {
+    /// The registered client the request named, for the log; an unregistered id is
+    /// not kept (it may be anything pasted into the wrong field).
+    pub client_id: Option<String>,
+    /// What went wrong, for the log.
+    pub error: OAuthError,
+    /// What went wrong, for the person at the browser.
+    pub message: &'static str,
+}
+
 impl ErrorRedirect {
     /// The error for a validated request.
     pub fn to(request: &AuthorizationRequest, error: OAuthError) -> Self {
-        Self { redirect_uri: request.redirect_uri.clone(), state: request.state.clone(), error }
+        let (client_id, redirect_uri) = (request.client_id.clone(), request.redirect_uri.clone());
+        Self { client_id, redirect_uri, state: request.state.clone(), error }
     }
 
     /// The URL to send the browser to, with `error`, `error_description`, `state` and `iss`.

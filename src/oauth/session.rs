@@ -53,13 +53,35 @@ pub fn check_csrf(browser_cookie: &str, request_id: &str, submitted: &str) -> bo
     aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), submitted.as_bytes()).is_ok()
 }
 
+/// Why a login attempt failed, for the log only: the page gives every cause the same
+/// answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The id of the user the typed username names, if there is one. Never the typed
+    /// name itself: it may be a password typed into the wrong field.
+    pub user: Option<String>,
+    /// Why, as the log says it.
+    pub reason: &'static str,
+}
+
 /// Checks a username and password. Unknown users and disabled users fail exactly like
-/// a wrong password, after the same argon2 work, so the answer reveals nothing.
-pub async fn check_password(store: &dyn Store, username: &str, password: &str) -> Result<Option<User>, StoreError> {
+/// a wrong password, after the same argon2 work, so the answer reveals nothing; only
+/// the [`Rejected`] tells them apart.
+pub async fn check_password(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+) -> Result<Result<User, Rejected>, StoreError> {
     let user = store.find_user_by_username(username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = crate::password::verify(password.to_owned(), hash).await;
-    Ok(user.filter(|u| matches && super::is_active(u)))
+    let rejected = |user: Option<User>, reason| Err(Rejected { user: user.map(|u| u.id), reason });
+    Ok(match user {
+        None => rejected(None, "no user has that username"),
+        Some(user) if !matches => rejected(Some(user), "the password is wrong"),
+        Some(user) if !super::is_active(&user) => rejected(Some(user), "the user is disabled"),
+        Some(user) => Ok(user),
+    })
 }
 
 #[cfg(test)]

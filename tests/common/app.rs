@@ -13,6 +13,7 @@ use gatehouse::store::{self, Client, ClientKind, GrantType, KeyRow, Store, User}
 use tokio::sync::oneshot;
 
 use super::db::{Backend, TestDb};
+use super::log::Captured;
 
 /// How to start a [`TestApp`].
 pub(crate) struct Options {
@@ -58,6 +59,8 @@ pub(crate) struct TestApp {
     pub(crate) db_url: String,
     /// The server's state, for upkeep the server would run on a timer.
     pub(crate) state: gatehouse::AppState,
+    /// What the server has logged.
+    pub(crate) log: Captured,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Last: the database goes after the server has stopped.
@@ -99,7 +102,8 @@ impl TestApp {
         let (tx, rx) = oneshot::channel::<()>();
         let served = state.clone();
         let limits = options.limits;
-        let server = tokio::spawn(async move {
+        let log = Captured::default();
+        let server = log.spawn(async move {
             let shutdown = async {
                 let _ = rx.await;
             };
@@ -114,6 +118,7 @@ impl TestApp {
             clock,
             db_url: db_url.to_owned(),
             state,
+            log,
             shutdown: Some(tx),
             server: Some(server),
             db: None,

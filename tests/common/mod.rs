@@ -5,7 +5,7 @@
 //! - [`endpoints`]: the provider's endpoints as tests call them;
 //! - [`browser`]: a scripted browser and the login form;
 //! - [`jwt`]: reading JWTs in assertions;
-//! - [`log`]: the server's logs in test output (`TEST_LOG`);
+//! - [`log`]: the server's logs in test output (`TEST_LOG`), and each server's own for assertions;
 //! - [`process`]: the built binary, as CLI commands and `serve` processes;
 //! - [`dev`]: the built binary as `gatehouse dev`, and what it prints.
 

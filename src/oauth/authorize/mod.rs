@@ -11,7 +11,7 @@ use super::error::OAuthError;
 use super::login::{self, Begun, Browser};
 use super::params::Params;
 use super::request::AuthorizationRequest;
-use super::response::{ErrorRedirect, issue_code};
+use super::response::{ErrorPage, ErrorRedirect, issue_code};
 use super::{Context, dev, session};
 use crate::clock::UnixTime;
 use crate::store::{SessionRow, StoreError};
@@ -20,7 +20,7 @@ use crate::store::{SessionRow, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeError {
     /// The client or redirect URI cannot be trusted: shown to the user, never redirected.
-    Page(String),
+    Page(ErrorPage),
     /// Sent back to the verified redirect URI.
     Redirect(ErrorRedirect),
     /// The server failed (`server_error`, already logged).
@@ -37,9 +37,11 @@ impl From<StoreError> for AuthorizeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// An error page, never a redirect: the client or redirect URI is not trusted.
-    Page(String),
-    /// Send the browser back to the client: with a code, or with an error.
+    Page(ErrorPage),
+    /// Send the browser back to the client with a code.
     Redirect(String),
+    /// Send the browser back to the client with an error.
+    Refused(ErrorRedirect),
     /// The user must log in first: the request is kept for the login page.
     Login(Begun),
     /// Dev mode only: the user was logged in without a page. Send the browser to the
@@ -55,11 +57,10 @@ pub enum Outcome {
 /// Answers an authorization request from `browser`. `Err` is always `server_error`,
 /// already logged.
 pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>) -> Result<Outcome, OAuthError> {
-    let issuer = ctx.issuer.as_str();
     let request = match validate::validate(ctx, params).await {
         Ok(request) => request,
-        Err(AuthorizeError::Page(message)) => return Ok(Outcome::Page(message)),
-        Err(AuthorizeError::Redirect(redirect)) => return Ok(Outcome::Redirect(redirect.url(issuer))),
+        Err(AuthorizeError::Page(page)) => return Ok(Outcome::Page(page)),
+        Err(AuthorizeError::Redirect(redirect)) => return Ok(Outcome::Refused(redirect)),
         Err(AuthorizeError::Server(e)) => return Err(e),
     };
     let session = session::current(ctx.store, browser.session, ctx.now).await?;
@@ -74,7 +75,7 @@ pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>)
         return Ok(Outcome::LoggedIn { redirect, session_cookie });
     }
     Ok(match next {
-        Err(error) => Outcome::Redirect(ErrorRedirect::to(&request, error).url(issuer)),
+        Err(error) => Outcome::Refused(ErrorRedirect::to(&request, error)),
         Ok(Next::Issue(session)) => Outcome::Redirect(issue_code(ctx, &request, &session).await?),
         Ok(Next::Login) => Outcome::Login(login::begin(ctx, &request, browser.id).await?),
     })

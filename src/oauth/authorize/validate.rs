@@ -10,7 +10,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::oauth::request::AuthorizationRequest;
-use crate::oauth::response::ErrorRedirect;
+use crate::oauth::response::{ErrorPage, ErrorRedirect};
 use crate::oauth::scope::{Scope, custom_scopes};
 use crate::store::{Client, ClientKind, GrantType, ScopeRow, Store};
 
@@ -31,7 +31,8 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
         state => (state.map(str::to_owned), None),
     };
     let redirect = |error: OAuthError| {
-        AuthorizeError::Redirect(ErrorRedirect { redirect_uri: redirect_uri.clone(), state: state.clone(), error })
+        let (client_id, redirect_uri, state) = (client.id.clone(), redirect_uri.clone(), state.clone());
+        AuthorizeError::Redirect(ErrorRedirect { client_id, redirect_uri, state, error })
     };
     state_error.map_or(Ok(()), Err).map_err(redirect)?;
     check_request_objects(params).map_err(redirect)?;
@@ -62,24 +63,37 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
     })
 }
 
+/// An error page: `message` for the browser, `error` for the log.
+fn page(client: Option<&Client>, error: OAuthError, message: &'static str) -> AuthorizeError {
+    AuthorizeError::Page(ErrorPage { client_id: client.map(|c| c.id.clone()), error, message })
+}
+
 /// RFC 6749 §4.1.1: `client_id` names a registered client.
 async fn check_client(store: &dyn Store, params: &Params) -> Result<Client, AuthorizeError> {
-    let id = params.get("client_id").ok_or_else(|| AuthorizeError::Page("The request has no client_id.".into()))?;
-    store.find_client(id).await?.ok_or_else(|| AuthorizeError::Page("The application is not registered here.".into()))
+    let no_id = || page(None, OAuthError::invalid_request("client_id is required"), "The request has no client_id.");
+    let id = params.get("client_id").ok_or_else(no_id)?;
+    let unknown = || {
+        let error = OAuthError::invalid_client("no client is registered with that client_id");
+        page(None, error, "The application is not registered here.")
+    };
+    store.find_client(id).await?.ok_or_else(unknown)
 }
 
 /// RFC 6749 §3.1.2.3, OIDC Core §3.1.2.1: `redirect_uri` is required and matches a
 /// registered one exactly, character for character; for a client registered so, a
 /// loopback IP redirect URI matches with any port (RFC 8252 §7.3).
 fn check_redirect_uri(client: &Client, params: &Params) -> Result<String, AuthorizeError> {
-    let uri =
-        params.get("redirect_uri").ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
+    let missing = || {
+        page(Some(client), OAuthError::invalid_request("redirect_uri is required"), "The request has no redirect_uri.")
+    };
+    let uri = params.get("redirect_uri").ok_or_else(missing)?;
     let matches =
         |registered: &String| registered == uri || (client.loopback_any_port && matches_with_any_port(registered, uri));
     if client.redirect_uris.iter().any(matches) {
         Ok(uri.to_owned())
     } else {
-        Err(AuthorizeError::Page("The redirect_uri is not registered for this application.".into()))
+        let error = OAuthError::invalid_request("redirect_uri is not one registered for the client");
+        Err(page(Some(client), error, "The redirect_uri is not registered for this application."))
     }
 }
 

@@ -56,15 +56,19 @@ pub(super) async fn redeem(ctx: &Context<'_>, client: &Client, params: &Params) 
 }
 
 /// A used code presented again: revoke what its first redemption issued.
+/// The refusal is logged here, at `warn`, when it revokes something.
 async fn replayed(ctx: &Context<'_>, row: &CodeRow) -> OAuthError {
+    let error =
+        OAuthError::invalid_grant("the authorization code was already used; the tokens issued for it are revoked");
     match ctx.store.revoke_grant(&row.grant_id, ctx.now).await {
         Ok(true) => {
-            tracing::warn!(grant = %row.grant_id, client = %row.client_id, "authorization code replayed: grant revoked")
+            tracing::warn!(grant = %row.grant_id, client = %row.client_id, "authorization code replayed: grant revoked");
+            return error.logged();
         }
         Ok(false) => {}
         Err(e) => tracing::error!(error = %e, "cannot revoke the grant of a replayed code"),
     }
-    OAuthError::invalid_grant("the authorization code was already used; the tokens issued for it are revoked")
+    error
 }
 
 /// RFC 6749 §4.1.3: the same `redirect_uri` as in the authorization request.

@@ -115,10 +115,13 @@ async fn reused(ctx: &Context<'_>, spent: Spent<'_>, row: &RefreshRow) -> Result
                 .await;
         }
     }
+    let error = OAuthError::invalid_grant("the refresh token was already used; its family has been revoked");
     if ctx.store.revoke_grant(&grant.id, ctx.now).await? {
+        // The refusal's one log line.
         tracing::warn!(grant = %grant.id, client = %client.id, "refresh token reused: family revoked");
+        return Err(error.logged());
     }
-    Err(OAuthError::invalid_grant("the refresh token was already used; its family has been revoked"))
+    Err(error)
 }
 
 /// The sealing key: derived from the spent token itself (with a label that makes it
