@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::claims::check_claim;
+use super::params::Params;
 use super::request::AuthorizationRequest;
 use super::{Context, is_active};
 use crate::store::{PresetRow, StoreError, User};
@@ -59,10 +60,14 @@ pub struct DevForm {
 }
 
 impl DevForm {
-    /// The form with `claims` in the field, prefilled from `claims_for`'s.
-    pub async fn with_claims(ctx: &Context<'_>, claims: &str, claims_for: &str) -> Result<Self, StoreError> {
+    /// Under dev mode, the form shown again after a failed attempt: as it was sent.
+    pub async fn as_typed(ctx: &Context<'_>, params: &Params) -> Result<Option<Self>, StoreError> {
+        if ctx.dev.is_none() {
+            return Ok(None);
+        }
         let presets = ctx.store.list_presets().await?;
-        Ok(Self::new(claims.to_owned(), claims_for.to_owned(), &presets))
+        let (claims, claims_for) = (params.get("claims").unwrap_or(""), params.get("claims_for").unwrap_or(""));
+        Ok(Some(Self::new(claims.to_owned(), claims_for.to_owned(), &presets)))
     }
 
     /// The form for `username`: their stored claims, or none for a new user.
@@ -93,6 +98,53 @@ fn pretty(claims: &Map<String, Value>) -> String {
         return String::new();
     }
     serde_json::to_string_pretty(claims).unwrap_or_default()
+}
+
+/// What dev's login page does with a submitted form, before the password is checked.
+#[derive(Debug)]
+pub enum AtLogin {
+    /// Check the password as always; then save these claims as the user's, if any.
+    Check(Option<Map<String, Value>>),
+    /// Show the form again with this dev part and, if any, what to check.
+    Form(DevForm, Option<String>),
+    /// Refused: what the page says, and the reason the log gives.
+    Refused(String, &'static str),
+    /// The username was nobody's: this new user has it now, and is logged in.
+    SignedUp(User),
+}
+
+/// Under dev mode, the submitted login form's dev part: a preset button fills the
+/// claims field; claims prefilled for one user are never saved as another's; typed
+/// claims must be valid; a username nobody has becomes a user.
+pub async fn at_login(
+    ctx: &Context<'_>,
+    params: &Params,
+    username: &str,
+    password: &str,
+) -> Result<AtLogin, StoreError> {
+    if let Some(preset) = params.get("preset") {
+        return Ok(AtLogin::Form(DevForm::with_preset(ctx, preset).await?, None));
+    }
+    let claims_for = params.get("claims_for").unwrap_or("");
+    if !claims_for.is_empty() && crate::username::key(claims_for) != crate::username::key(username) {
+        let why =
+            format!("The claims shown were {claims_for}'s; these are {username}'s. Check them and sign in again.");
+        return Ok(AtLogin::Form(DevForm::for_user(ctx, username).await?, Some(why)));
+    }
+    let claims = match parse_claims(params.get("claims").unwrap_or("")) {
+        Ok(claims) => claims,
+        Err(why) => return Ok(AtLogin::Refused(why, "dev: the claims typed are not valid")),
+    };
+    if password.is_empty() || ctx.store.find_user_by_username(username).await?.is_some() {
+        return Ok(AtLogin::Check(claims));
+    }
+    Ok(match sign_up(ctx, username, password, claims).await? {
+        Ok(user) => {
+            tracing::info!(user = %user.id, "dev: created a user at the login page");
+            AtLogin::SignedUp(user)
+        }
+        Err(why) => AtLogin::Refused(why, "dev: the new username was refused"),
+    })
 }
 
 /// The claims typed into dev's login form: empty, or a JSON object of claims a user

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::dev::{self, DevForm};
+use super::dev::{self, AtLogin, DevForm};
 use super::error::OAuthError;
 use super::params::Params;
 use super::request::AuthorizationRequest;
@@ -161,12 +161,8 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     let store = ctx.store;
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
-    let (typed_claims, claims_for) = (params.get("claims").unwrap_or(""), params.get("claims_for").unwrap_or(""));
     let failed = async |failure, rejected| -> Result<Outcome, OAuthError> {
-        let dev = match ctx.dev {
-            Some(_) => Some(DevForm::with_claims(ctx, typed_claims, claims_for).await?),
-            None => None,
-        };
+        let dev = DevForm::as_typed(ctx, params).await?;
         let form = form(ctx, &pending, browser_id, username, Some(failure), dev).await;
         Ok(Outcome::Failed { form, client_id: pending.client_id.clone(), rejected })
     };
@@ -174,28 +170,14 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     // username nobody has becomes a user.
     let mut claims = None;
     if ctx.dev.is_some() {
-        if let Some(preset) = params.get("preset") {
-            let dev = Some(DevForm::with_preset(ctx, preset).await?);
-            return Ok(Outcome::Form(form(ctx, &pending, browser_id, username, None, dev).await));
-        }
-        // Claims prefilled for one user are not saved as another's: show theirs.
-        if !claims_for.is_empty() && crate::username::key(claims_for) != crate::username::key(username) {
-            let why =
-                format!("The claims shown were {claims_for}'s; these are {username}'s. Check them and sign in again.");
-            let dev = Some(DevForm::for_user(ctx, username).await?);
-            return Ok(Outcome::Form(form(ctx, &pending, browser_id, username, Some(Failure::Dev(why)), dev).await));
-        }
-        claims = match dev::parse_claims(typed_claims) {
-            Ok(claims) => claims,
-            Err(why) => return failed(Failure::Dev(why), dev_rejected("dev: the claims typed are not valid")).await,
-        };
-        if !password.is_empty() && store.find_user_by_username(username).await?.is_none() {
-            let user = match dev::sign_up(ctx, username, password, claims).await? {
-                Ok(user) => user,
-                Err(why) => return failed(Failure::Dev(why), dev_rejected("dev: the new username was refused")).await,
-            };
-            tracing::info!(user = %user.id, "dev: created a user at the login page");
-            return finish_login(ctx, browser, &pending, &request, &user).await;
+        match dev::at_login(ctx, params, username, password).await? {
+            AtLogin::Check(typed) => claims = typed,
+            AtLogin::Form(dev, why) => {
+                let failure = why.map(Failure::Dev);
+                return Ok(Outcome::Form(form(ctx, &pending, browser_id, username, failure, Some(dev)).await));
+            }
+            AtLogin::Refused(why, reason) => return failed(Failure::Dev(why), Rejected { user: None, reason }).await,
+            AtLogin::SignedUp(user) => return finish_login(ctx, browser, &pending, &request, &user).await,
         }
     }
 
@@ -234,11 +216,6 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         _ => user,
     };
     finish_login(ctx, browser, &pending, &request, &user).await
-}
-
-/// A refusal of dev's login page, for the log: no user is known.
-fn dev_rejected(reason: &'static str) -> Rejected {
-    Rejected { user: None, reason }
 }
 
 /// After the user proved who they are: they must be the one `id_token_hint` named;
