@@ -89,6 +89,8 @@ async fn dev_api_clock_refuses_bad_advances(backend: Backend) {
     let text = app.http.post(app.url("/_dev/clock")).header("content-type", "text/plain").body(r#"{"advance": 60}"#);
     let text = crate::common::answer(text.send().await.unwrap()).await;
     assert_refused(&text, 415, "unsupported_media_type", "text/plain");
+    assert_refused(&app.dev("DELETE", "/clock", None).await, 405, "invalid_request", "another method");
+    assert_refused(&app.dev("GET", "/time", None).await, 404, "not_found", "no such call");
     let rebound = app.dev_request("GET", "/clock", None).header("host", "attacker.example:80");
     assert_refused(&crate::common::answer(rebound.send().await.unwrap()).await, 403, "invalid_host", "DNS rebinding");
     assert_eq!(now(&app).await, start, "the clock did not move");

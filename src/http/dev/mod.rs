@@ -104,6 +104,16 @@ fn path_param(
     path.map(|p| p.0).map_err(|e| DevError::invalid(format!("the path is malformed: {e}")))
 }
 
+/// 404 for a path under `/_dev/` that is no call.
+pub(super) async fn unknown_call() -> DevError {
+    DevError::new(StatusCode::NOT_FOUND, "not_found", "there is no such call under /_dev/")
+}
+
+/// 405 for a call with another method.
+pub(super) async fn wrong_method() -> DevError {
+    DevError::new(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "this call does not take this method")
+}
+
 /// What every control request must satisfy before its handler runs.
 pub(super) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match check_request(&state, &request) {
