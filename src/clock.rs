@@ -59,6 +59,44 @@ impl Clock for TestClock {
     }
 }
 
+/// Another clock plus an offset that only grows: `gatehouse dev`'s clock (over the
+/// wall clock), which its control API moves forward as if that time had passed.
+pub struct OffsetClock {
+    base: Arc<dyn Clock>,
+    offset: AtomicI64,
+}
+
+impl OffsetClock {
+    /// `base`'s time, until moved forward.
+    pub fn over(base: Arc<dyn Clock>) -> Self {
+        Self { base, offset: AtomicI64::new(0) }
+    }
+
+    /// Moves time forward by `by` (never back); returns the new time.
+    pub fn advance(&self, by: Duration) -> UnixTime {
+        let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
+        let before = self.offset.fetch_add(secs, Ordering::SeqCst);
+        self.base.now().saturating_add(before.saturating_add(secs))
+    }
+
+    /// How far ahead of its base clock this clock runs, in seconds.
+    pub fn offset(&self) -> i64 {
+        self.offset.load(Ordering::SeqCst)
+    }
+}
+
+impl std::fmt::Debug for OffsetClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OffsetClock").field("offset", &self.offset()).finish_non_exhaustive()
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> UnixTime {
+        self.base.now().saturating_add(self.offset())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +110,14 @@ mod tests {
         assert_eq!(clock.now(), 1_061);
         clock.set(5);
         assert_eq!(other.now(), 5);
+    }
+
+    #[test]
+    fn offset_clock_runs_ahead_of_its_base() {
+        let base = TestClock::at(1_000);
+        let clock = OffsetClock::over(Arc::new(base.clone()));
+        assert_eq!(clock.advance(Duration::from_secs(90)), 1_090);
+        base.advance(Duration::from_secs(10));
+        assert_eq!((clock.now(), clock.offset()), (1_100, 90));
     }
 }

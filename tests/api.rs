@@ -16,6 +16,8 @@ mod authorize_errors;
 mod cli;
 mod common;
 mod dev;
+mod dev_api;
+mod dev_api_time;
 mod dev_login;
 mod dev_login_page;
 mod discovery;

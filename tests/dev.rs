@@ -209,3 +209,23 @@ fn serve_still_refuses_an_in_memory_database() {
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr).unwrap().contains("not an in-memory database"));
 }
+
+#[tokio::test]
+async fn the_control_api_is_served_by_dev_and_never_by_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), &["--ephemeral"], &[]);
+    let http = reqwest::Client::new();
+    let clock = format!("{}/_dev/clock", dev.get("issuer"));
+
+    let before: serde_json::Value = http.get(&clock).send().await.unwrap().json().await.unwrap();
+    let advance = http.post(&clock).header("content-type", "application/json").body(r#"{"advance": "1d"}"#);
+    let moved: serde_json::Value = advance.send().await.unwrap().json().await.unwrap();
+
+    assert_eq!(before["offset"], 0, "dev's clock is the wall clock until moved");
+    assert_eq!(moved["offset"], 86_400);
+    assert!(moved["now"].as_i64().unwrap() >= before["now"].as_i64().unwrap() + 86_400, "{moved}");
+    let cli = crate::common::Cli::new(crate::common::Backend::Sqlite).await;
+    let server = crate::common::start_server(&cli, &[]);
+    let status = http.get(format!("{}/_dev/clock", server.url)).send().await.unwrap().status();
+    assert_eq!(status, 404, "serve has no control API");
+}

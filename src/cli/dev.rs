@@ -86,6 +86,10 @@ pub(super) async fn run(args: DevArgs, mut config: Config) -> Result<(), CliErro
             "dev mode: a login_hint naming a user logs them in without a page; the login page takes any \
              username (a new one becomes a user) and claims as JSON; every page shows a dev banner"
         );
+        tracing::info!(
+            "dev mode: the test fixture's control API is at {}/_dev/ (users, clients, clock; JSON only)",
+            config.issuer.as_str().trim_end_matches('/')
+        );
         demo.print(&config.issuer);
         Ok(())
     })

@@ -71,7 +71,7 @@ impl FromRequest<AppState> for ClientRequest {
 /// Why a request's body could not be read. Each extractor answers it in its
 /// endpoint's own error form, with this status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyError {
+pub(super) enum BodyError {
     /// Longer than the routes' body limit ([`super::BODY_LIMIT`]).
     TooLarge,
     /// Not all there within the body read timeout ([`Limits::body_read`]).
@@ -81,7 +81,7 @@ enum BodyError {
 }
 
 impl BodyError {
-    fn status(self) -> StatusCode {
+    pub(super) fn status(self) -> StatusCode {
         match self {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
@@ -90,7 +90,7 @@ impl BodyError {
     }
 
     /// What was wrong with the body, as an `error_description`.
-    fn description(self) -> &'static str {
+    pub(super) fn description(self) -> &'static str {
         match self {
             Self::TooLarge => "the request body is larger than 64 KiB",
             Self::TimedOut => "the request body did not arrive in time",
@@ -114,7 +114,7 @@ impl BodyError {
 /// The whole body of a request, within the routes' body limit and, all of it, within
 /// the body read timeout (a deadline, so that a trickle of bytes does not extend it).
 /// The caller's refusal says why it failed, in the log too.
-async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
+pub(super) async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
     let timeout = request.extensions().get::<Limits>().unwrap_or(&Limits::DEFAULT).body_read;
     match tokio::time::timeout(timeout, Bytes::from_request(request, state)).await {
         Ok(Ok(body)) => Ok(body),

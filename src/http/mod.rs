@@ -5,6 +5,7 @@
 
 mod authorize;
 mod cookies;
+mod dev;
 mod discovery;
 mod extract;
 mod health;
@@ -23,9 +24,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, OffsetClock};
 use crate::config::Config;
 use crate::keys::Keyring;
 use crate::oauth::Context;
@@ -51,7 +52,15 @@ pub struct AppState {
     /// How the issuer names and scopes its cookies.
     cookies: Arc<cookies::Cookies>,
     /// Dev mode: only [`AppState::in_dev_mode`] sets it, and only `gatehouse dev` calls that.
-    dev: Option<Arc<DevMode>>,
+    dev: Option<Arc<DevState>>,
+}
+
+/// What dev mode adds to the state.
+struct DevState {
+    /// What `gatehouse dev` changes in the protocol.
+    mode: DevMode,
+    /// The state's clock, which `POST /_dev/clock` moves forward.
+    clock: Arc<OffsetClock>,
 }
 
 impl AppState {
@@ -62,9 +71,13 @@ impl AppState {
         Self { config: Arc::new(config), store, keys, clock, discovery, cookies, dev: None }
     }
 
-    /// The same state in dev mode: what `gatehouse dev` serves (and tests of it).
+    /// The same state in dev mode: what `gatehouse dev` serves (and tests of it). Its
+    /// clock becomes an [`OffsetClock`] over the one given, which the dev-only control
+    /// API under `/_dev/` (routed only then) moves forward.
     pub fn in_dev_mode(mut self, dev: DevMode) -> Self {
-        self.dev = Some(Arc::new(dev));
+        let clock = Arc::new(OffsetClock::over(self.clock.clone()));
+        self.clock = clock.clone();
+        self.dev = Some(Arc::new(DevState { mode: dev, clock }));
         self
     }
 
@@ -77,7 +90,7 @@ impl AppState {
             lifetimes: &self.config.lifetimes,
             now: self.clock.now(),
             clock_skew: self.config.clock_skew,
-            dev: self.dev.as_deref(),
+            dev: self.dev.as_deref().map(|d| &d.mode),
         }
     }
 }
@@ -101,7 +114,11 @@ pub fn router(state: AppState) -> Router {
         .route("/introspect", post(token::introspect))
         .route("/authorize", get(authorize::handle).post(authorize::handle))
         .route("/login", get(login::handle).post(login::handle))
-        .route("/healthz", get(health::get))
+        .route("/healthz", get(health::get));
+    // The test fixture's control API exists only in dev mode: under `serve` its paths
+    // are unknown ones.
+    let routes = if state.dev.is_some() { routes.nest("/_dev", dev_api(&state)) } else { routes };
+    let routes = routes
         // OAuth requests are small; refuse big bodies before reading them.
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let prefix = state.config.issuer.path().to_owned();
@@ -113,6 +130,20 @@ pub fn router(state: AppState) -> Router {
     let app = if dev { app.layer(axum::middleware::from_fn(pages::dev_mode)) } else { app };
     app.layer(axum::middleware::from_fn_with_state(Arc::<str>::from(prefix), refusal::log))
         .layer(axum::middleware::map_response(move |response| security_headers(response, https)))
+}
+
+/// The test fixture's control API (`/_dev/...`), behind its guard.
+fn dev_api(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/users", post(dev::users::post))
+        .route("/users/{username}", put(dev::users::put).delete(dev::users::delete))
+        .route("/users/{username}/revoke", post(dev::users::revoke))
+        .route("/clients", post(dev::clients::post))
+        .route("/clients/{client_id}", delete(dev::clients::delete))
+        .route("/clock", get(dev::clock::get).post(dev::clock::post))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), dev::guard))
+        .method_not_allowed_fallback(dev::wrong_method)
+        .fallback(dev::unknown_call)
 }
 
 /// CORS (Fetch standard) for the cross-origin endpoints: any origin may call them,

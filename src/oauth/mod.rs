@@ -9,6 +9,7 @@ pub mod client;
 pub mod client_auth;
 pub mod dev;
 pub mod error;
+pub mod fixture;
 pub mod grant;
 pub mod jwt;
 pub mod login;

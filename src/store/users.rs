@@ -47,6 +47,9 @@ pub fn username_key(username: &str) -> String {
 pub trait Users {
     /// Creates a user; `Conflict` if the username (case-insensitively) is taken.
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    /// Creates a user, or replaces the one with its id (keeping whether they are
+    /// disabled and when they were created); `Conflict` if another user has the username.
+    async fn put_user(&self, user: &User) -> StoreResult<()>;
     /// The user with this login name (case-insensitive).
     async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     /// The user with this subject identifier.
@@ -136,6 +139,12 @@ impl SqlStore {
 impl Users for SqlStore {
     async fn insert_user(&self, u: &User) -> StoreResult<()> {
         execute!(self, bind_user!(sqlx::query(INSERT), u))?;
+        Ok(())
+    }
+
+    async fn put_user(&self, u: &User) -> StoreResult<()> {
+        let sql = sqlx::AssertSqlSafe(format!("{INSERT} {OR_REPLACE}"));
+        execute!(self, bind_user!(sqlx::query(sql), u))?;
         Ok(())
     }
 

@@ -7,12 +7,14 @@
 //! - [`jwt`]: reading JWTs in assertions;
 //! - [`log`]: the server's logs in test output (`TEST_LOG`), and each server's own for assertions;
 //! - [`process`]: the built binary, as CLI commands and `serve` processes;
-//! - [`dev`]: the built binary as `gatehouse dev`, and what it prints.
+//! - [`dev`]: the built binary as `gatehouse dev`, and what it prints;
+//! - [`dev_api`]: dev mode's control API (`/_dev/`) as tests call it.
 
 mod app;
 mod browser;
 mod db;
 mod dev;
+mod dev_api;
 mod endpoints;
 mod jwt;
 mod log;
@@ -24,6 +26,7 @@ pub(crate) use app::{
 pub(crate) use browser::{Browser, Form, hidden, location, login_tokens, open_form, query};
 pub(crate) use db::{Backend, TestDb};
 pub(crate) use dev::{Dev, LABELS, dev_command};
+pub(crate) use dev_api::{answer, assert_refused};
 pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};
 pub(crate) use jwt::{jwt_claims, jwt_header};
 pub(crate) use process::{Cli, Server, field, start_server};
