@@ -143,6 +143,8 @@ fn every_call() -> Vec<(&'static str, &'static str, Option<Value>)> {
         ("DELETE", "/clients/rp", None),
         ("GET", "/clock", None),
         ("POST", "/clock", Some(json!({"advance": "1d"}))),
+        ("POST", "/tokens", Some(json!({"token": "id_token", "username": "alice", "client_id": "rp"}))),
+        ("POST", "/keys/rotate", Some(json!({"immediately": true}))),
         ("GET", "/", None),
         ("GET", "/users", None),
     ]

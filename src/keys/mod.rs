@@ -6,9 +6,11 @@
 //! - `set`: the loaded keys and each key's state, derived from its stored times;
 //! - `rotation`: timing and what a rotation changes (pure arithmetic);
 //! - `ring`: the instance's keys and their upkeep (first keys, rotation, reloads);
-//! - `kek`: the key-encryption key that seals private keys at rest.
+//! - `kek`: the key-encryption key that seals private keys at rest;
+//! - `forge`: tokens wrong on purpose, for `gatehouse dev`'s control API only.
 
 mod alg;
+pub mod forge;
 mod jwk;
 mod kek;
 mod ring;
@@ -19,6 +21,7 @@ mod sign;
 pub use alg::{Alg, DEFAULT_ALG};
 pub use jwk::{Jwk, Jwks};
 pub use kek::{Kek, KekError};
+pub(crate) use ring::rotate_immediately;
 pub use ring::{KeyPolicy, Keyring, bootstrap, rotate};
 pub use rotation::Timing;
 pub use set::{KeySet, KeyState};

@@ -155,6 +155,24 @@ pub async fn rotate(
     Ok(plan.and_then(|plan| plan.activate))
 }
 
+/// `gatehouse dev` only (`POST /_dev/keys/rotate` with `immediately`): a freshly
+/// generated key of `alg`, never published before, signs from `now`, and the key that
+/// signed until now retires now but stays published. This breaks publish-before-use
+/// on purpose so that a relying party can test its "unknown `kid`, fetch the JWKS
+/// again" path; nothing under `serve` calls it. Returns the new key's `kid`.
+pub(crate) async fn rotate_immediately(
+    store: &dyn Store,
+    alg: Alg,
+    kek: Option<&Kek>,
+    now: UnixTime,
+) -> Result<String, KeyError> {
+    let mut key = generate_off_runtime(alg, now, kek).await?;
+    key.activates_at = Some(now);
+    let planner = |keys: &[KeyRow]| Some(rotation::plan_immediate(keys, now));
+    store.rotate_keys(alg.as_str(), &key, &planner).await?;
+    Ok(key.kid)
+}
+
 /// Generates a key on a blocking thread: RSA generation takes a while.
 async fn generate_off_runtime(alg: Alg, now: UnixTime, kek: Option<&Kek>) -> Result<KeyRow, KeyError> {
     let kek = kek.cloned();

@@ -80,6 +80,20 @@ pub fn plan(
     Some(RotationPlan { activate: Some(Rotation { kid: next.kid.clone(), activates_at: at }), retire })
 }
 
+/// Plans `gatehouse dev`'s immediate rotation (an exception to publish-before-use,
+/// for relying parties' tests): a new key, stored by the caller with `activates_at`
+/// at `now`, signs at once, and the key that signed until now retires now. Every
+/// earlier key stays published as after any retirement.
+pub fn plan_immediate(keys: &[KeyRow], now: UnixTime) -> RotationPlan {
+    let unretired = |k: &KeyRow| k.retires_at.is_none_or(|at| at > now);
+    let signing = keys
+        .iter()
+        .filter(|k| k.activates_at.is_some_and(|at| at <= now))
+        .max_by(|a, b| (unretired(a), a.activates_at, &a.kid).cmp(&(unretired(b), b.activates_at, &b.kid)))
+        .filter(|k| unretired(k));
+    RotationPlan { activate: None, retire: signing.map(|k| (k.kid.clone(), now)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +159,19 @@ mod tests {
     fn an_earlier_retirement_is_kept() {
         let keys = [key("active", 0, Some(0), Some(100)), key("next", 0, None, None)];
         assert_eq!(plan(&keys, TIMING, 2_000, None).unwrap().retire, None);
+    }
+
+    #[test]
+    fn an_immediate_rotation_retires_the_signing_key_now() {
+        let keys = [
+            key("old", 0, Some(0), Some(500)),
+            key("active", 0, Some(500), Some(3_000)),
+            key("scheduled", 0, Some(3_000), None),
+            key("next", 0, None, None),
+        ];
+        assert_eq!(plan_immediate(&keys, 2_000).retire, Some(("active".into(), 2_000)));
+        let retired = [key("active", 0, Some(500), Some(2_000))];
+        assert_eq!(plan_immediate(&retired, 2_000).retire, None, "nothing signs any more");
     }
 
     #[test]

@@ -53,12 +53,16 @@ impl KeySet {
     }
 
     /// The key that signs with `alg` at `now`: the one with the latest activation
-    /// time not in the future (ties broken by `kid`, so every instance agrees).
+    /// time not in the future, preferring keys not yet retired (ties broken by `kid`,
+    /// so every instance agrees). A retired key never has the latest activation
+    /// after a normal rotation; only dev's immediate rotation retires a key at the
+    /// very second another activates.
     pub fn active(&self, alg: Alg, now: UnixTime) -> Result<&SigningKey, KeyError> {
+        let unretired = |k: &SigningKey| k.retires_at().is_none_or(|at| at > now);
         self.keys
             .iter()
             .filter_map(|k| k.activates_at().filter(|at| k.alg() == alg && *at <= now).map(|at| (at, k)))
-            .max_by(|(a_at, a), (b_at, b)| (a_at, a.kid()).cmp(&(b_at, b.kid())))
+            .max_by(|(a_at, a), (b_at, b)| (unretired(a), a_at, a.kid()).cmp(&(unretired(b), b_at, b.kid())))
             .map(|(_, k)| k)
             .ok_or(KeyError::NoActiveKey(alg.as_str()))
     }

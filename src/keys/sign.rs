@@ -154,6 +154,15 @@ impl SigningKey {
         &self.jwk
     }
 
+    /// An RSA key's public key as SubjectPublicKeyInfo DER; `None` for other keys.
+    pub(super) fn public_key_der(&self) -> Option<Vec<u8>> {
+        use aws_lc_rs::encoding::AsDer;
+        match &self.pair {
+            Pair::Rsa(pair) => pair.public_key().as_der().ok().map(|der| der.as_ref().to_vec()),
+            _ => None,
+        }
+    }
+
     /// The public key for verifying tokens presented back to gatehouse.
     pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
         &self.decoding

@@ -8,6 +8,8 @@
 
 pub(super) mod clients;
 pub(super) mod clock;
+pub(super) mod keys;
+pub(super) mod tokens;
 pub(super) mod users;
 
 use axum::extract::{FromRequest, Request, State};
