@@ -17,6 +17,7 @@ mod cli;
 mod common;
 mod dev;
 mod dev_api;
+mod dev_api_login;
 mod dev_api_time;
 mod dev_login;
 mod dev_login_page;

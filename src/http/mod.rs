@@ -141,6 +141,7 @@ fn dev_api(state: &AppState) -> Router<AppState> {
         .route("/clients", post(dev::clients::post))
         .route("/clients/{client_id}", delete(dev::clients::delete))
         .route("/clock", get(dev::clock::get).post(dev::clock::post))
+        .route("/login", post(dev::login::post))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), dev::guard))
         .method_not_allowed_fallback(dev::wrong_method)
         .fallback(dev::unknown_call)

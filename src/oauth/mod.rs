@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod dev;
 pub mod error;
 pub mod fixture;
+pub mod fixture_login;
 pub mod grant;
 pub mod jwt;
 pub mod login;
