@@ -18,6 +18,7 @@ mod common;
 mod dev;
 mod dev_api;
 mod dev_api_login;
+mod dev_api_requests;
 mod dev_api_time;
 mod dev_login;
 mod dev_login_page;

@@ -17,6 +17,7 @@ pub mod login;
 pub mod params;
 pub mod pkce;
 pub mod request;
+pub mod request_log;
 pub mod response;
 pub mod revocation;
 pub mod scope;
