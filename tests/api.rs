@@ -19,6 +19,7 @@ mod dev;
 mod dev_api;
 mod dev_api_login;
 mod dev_api_requests;
+mod dev_api_seed;
 mod dev_api_time;
 mod dev_login;
 mod dev_login_page;

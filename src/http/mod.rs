@@ -151,6 +151,7 @@ fn dev_api(state: &AppState) -> Router<AppState> {
         .route("/clock", get(dev::clock::get).post(dev::clock::post))
         .route("/login", post(dev::login::post))
         .route("/requests", get(dev::requests::get).delete(dev::requests::delete))
+        .route("/seed", post(dev::seed::post))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), dev::guard))
         .method_not_allowed_fallback(dev::wrong_method)
         .fallback(dev::unknown_call)

@@ -10,6 +10,7 @@ pub(super) mod clients;
 pub(super) mod clock;
 pub(super) mod login;
 pub(super) mod requests;
+pub(super) mod seed;
 pub(super) mod users;
 
 use axum::extract::{FromRequest, Request, State};
