@@ -31,6 +31,7 @@ use crate::config::Config;
 use crate::keys::Keyring;
 use crate::oauth::Context;
 use crate::oauth::dev::DevMode;
+use crate::oauth::request_log::RequestLog;
 use crate::store::Store;
 
 pub use server::Limits;
@@ -61,6 +62,8 @@ struct DevState {
     mode: DevMode,
     /// The state's clock, which `POST /_dev/clock` moves forward.
     clock: Arc<OffsetClock>,
+    /// The requests received, for `GET /_dev/requests`.
+    requests: RequestLog,
 }
 
 impl AppState {
@@ -77,7 +80,7 @@ impl AppState {
     pub fn in_dev_mode(mut self, dev: DevMode) -> Self {
         let clock = Arc::new(OffsetClock::over(self.clock.clone()));
         self.clock = clock.clone();
-        self.dev = Some(Arc::new(DevState { mode: dev, clock }));
+        self.dev = Some(Arc::new(DevState { mode: dev, clock, requests: RequestLog::default() }));
         self
     }
 
@@ -124,10 +127,15 @@ pub fn router(state: AppState) -> Router {
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     let https = state.config.issuer.is_https();
-    let dev = state.dev.is_some();
+    let dev = state.dev.is_some().then(|| state.clone());
     let app = app.with_state(state);
-    // Under dev, every page says so (see `pages::in_dev_mode`).
-    let app = if dev { app.layer(axum::middleware::from_fn(pages::dev_mode)) } else { app };
+    // Under dev, every page says so (see `pages::in_dev_mode`), and requests are logged.
+    let app = match dev {
+        Some(state) => app
+            .layer(axum::middleware::from_fn(pages::dev_mode))
+            .layer(axum::middleware::from_fn_with_state(state, dev::requests::record)),
+        None => app,
+    };
     app.layer(axum::middleware::from_fn_with_state(Arc::<str>::from(prefix), refusal::log))
         .layer(axum::middleware::map_response(move |response| security_headers(response, https)))
 }
@@ -143,6 +151,9 @@ fn dev_api(state: &AppState) -> Router<AppState> {
         .route("/clock", get(dev::clock::get).post(dev::clock::post))
         .route("/tokens", post(dev::tokens::post))
         .route("/keys/rotate", post(dev::keys::rotate))
+        .route("/login", post(dev::login::post))
+        .route("/requests", get(dev::requests::get).delete(dev::requests::delete))
+        .route("/seed", post(dev::seed::post))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), dev::guard))
         .method_not_allowed_fallback(dev::wrong_method)
         .fallback(dev::unknown_call)

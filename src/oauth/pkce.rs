@@ -21,8 +21,13 @@ pub fn verify(verifier: &str, challenge: &str) -> bool {
     if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(unreserved) {
         return false;
     }
-    let computed = b64url(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref());
+    let computed = self::challenge(verifier);
     aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes()).is_ok()
+}
+
+/// RFC 7636 §4.2: the `S256` challenge of a verifier.
+pub fn challenge(verifier: &str) -> String {
+    b64url(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref())
 }
 
 #[cfg(test)]
@@ -35,6 +40,7 @@ mod tests {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(check_challenge(challenge).is_ok());
         assert!(verify(verifier, challenge));
+        assert_eq!(super::challenge(verifier), challenge);
         assert!(!verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx", challenge));
         assert!(!verify("short", challenge));
         assert!(check_challenge("plain-verifier").is_err());

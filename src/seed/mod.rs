@@ -9,6 +9,9 @@
 //! and then written in one transaction.
 
 mod file;
+mod json;
+
+pub use json::apply_json;
 mod rows;
 
 use std::path::Path;
@@ -52,6 +55,14 @@ pub enum SeedError {
         file: String,
         /// The 1-based line of the entry at fault.
         line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A seed sent as JSON is not a valid one.
+    #[error("seed {entry}: {message}")]
+    InvalidEntry {
+        /// The entry at fault, as a JSON path (`clients[1]`, `scopes.groups`).
+        entry: String,
         /// What is wrong.
         message: String,
     },
@@ -101,28 +112,56 @@ pub async fn apply(
     rules: Rules,
     now: UnixTime,
 ) -> Result<Applied, SeedError> {
-    let seed = parse(file, text, rules)?;
+    apply_at(store, &Place { file, text, entries: None }, rules, now).await
+}
+
+/// Applies the seed `at` holds.
+async fn apply_at(store: &dyn Store, at: &Place<'_>, rules: Rules, now: UnixTime) -> Result<Applied, SeedError> {
+    let seed = parse(at, rules)?;
     let applied = Applied {
         clients: seed.clients.len(),
         users: seed.users.len(),
         scopes: seed.scopes.len(),
         presets: seed.presets.len(),
     };
-    let at = Place { file, text };
-    let rows = rows::resolve(store, &at, seed, now).await?;
+    let rows = rows::resolve(store, at, seed, now).await?;
     store.apply_seed(&rows, now).await.map_err(|e| at.store(e))?;
     Ok(applied)
 }
 
-/// Where an error is: the file's name and text, to turn an offset into a line.
+/// Where an error is: the file's name and text, to turn an offset into a line; for
+/// a seed sent as JSON (whose text is generated), where each entry starts instead.
 struct Place<'a> {
     file: &'a str,
     text: &'a str,
+    entries: Option<&'a [(usize, String)]>,
 }
 
 impl Place<'_> {
     fn invalid(&self, offset: usize, message: impl Into<String>) -> SeedError {
-        SeedError::Invalid { file: self.file.to_owned(), line: line_of(self.text, offset), message: message.into() }
+        match self.entry(offset) {
+            Some(entry) => SeedError::InvalidEntry { entry, message: message.into() },
+            None => SeedError::Invalid {
+                file: self.file.to_owned(),
+                line: line_of(self.text, offset),
+                message: message.into(),
+            },
+        }
+    }
+
+    /// Where `offset` is, for a message: `on line N`, or `at clients[1]`.
+    fn locate(&self, offset: usize) -> String {
+        match self.entry(offset) {
+            Some(entry) => format!("at {entry}"),
+            None => format!("on line {}", line_of(self.text, offset)),
+        }
+    }
+
+    /// The JSON entry `offset` is in (the body itself before the first one).
+    fn entry(&self, offset: usize) -> Option<String> {
+        let entries = self.entries?;
+        let entry = entries.iter().rev().find(|(start, _)| *start <= offset);
+        Some(entry.map_or_else(|| "body".to_owned(), |(_, name)| name.clone()))
     }
 
     fn store(&self, error: StoreError) -> SeedError {
@@ -132,9 +171,8 @@ impl Place<'_> {
 
 /// Parses a seed file and checks what needs nothing from the store: its syntax and
 /// keys, duplicates, secrets, claim and scope names.
-fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
-    let at = Place { file, text };
-    let seed: SeedFile = toml::from_str(text).map_err(|e| {
+fn parse(at: &Place<'_>, rules: Rules) -> Result<SeedFile, SeedError> {
+    let seed: SeedFile = toml::from_str(at.text).map_err(|e| {
         let offset = e.span().map_or(0, |span| span.start);
         at.invalid(offset, e.message().trim_end())
     })?;
@@ -145,10 +183,8 @@ fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
             return Err(at.invalid(offset, format!("client `{}` {why}", client.id)));
         }
         if let Some(first) = seed.clients[..i].iter().find(|c| c.get_ref().id == client.id) {
-            let first_line = line_of(text, first.span().start);
-            return Err(
-                at.invalid(offset, format!("client `{}` is declared twice (first on line {first_line})", client.id))
-            );
+            let first = at.locate(first.span().start);
+            return Err(at.invalid(offset, format!("client `{}` is declared twice (first {first})", client.id)));
         }
         check_secret(client.secret.as_deref(), client.public, rules)
             .map_err(|why| at.invalid(offset, format!("client `{}`: {why}", client.id)))?;
@@ -162,8 +198,8 @@ fn parse(file: &str, text: &str, rules: Rules) -> Result<SeedFile, SeedError> {
             return Err(invalid("is dev's demo user, which dev keeps as it made it; choose another name".into()));
         }
         if let Some(first) = seed.users[..i].iter().find(|u| crate::username::key(&u.get_ref().username) == key) {
-            let first_line = line_of(text, first.span().start);
-            return Err(invalid(format!("declared twice (first on line {first_line})")));
+            let first = at.locate(first.span().start);
+            return Err(invalid(format!("declared twice (first {first})")));
         }
         match (&user.password, &user.password_hash) {
             (Some(_), Some(_)) => return Err(invalid("give password or password_hash, not both".into())),

@@ -9,6 +9,9 @@
 pub(super) mod clients;
 pub(super) mod clock;
 pub(super) mod keys;
+pub(super) mod login;
+pub(super) mod requests;
+pub(super) mod seed;
 pub(super) mod tokens;
 pub(super) mod users;
 
@@ -45,6 +48,13 @@ impl DevError {
     }
 }
 
+impl DevError {
+    /// 500 `server_error`, its cause logged where it happened.
+    fn server_error() -> Self {
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, error: "server_error", description: String::new() }
+    }
+}
+
 impl From<FixtureError> for DevError {
     fn from(e: FixtureError) -> Self {
         match e {
@@ -53,7 +63,7 @@ impl From<FixtureError> for DevError {
             FixtureError::NotFound(why) => Self::new(StatusCode::NOT_FOUND, "not_found", why),
             FixtureError::Store(e) => {
                 tracing::error!(error = %e, "dev API: the store failed");
-                Self { status: StatusCode::INTERNAL_SERVER_ERROR, error: "server_error", description: String::new() }
+                Self::server_error()
             }
         }
     }

@@ -81,6 +81,13 @@ pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>)
     })
 }
 
+/// Validates an authorization request by the endpoint's rules, in the endpoint's
+/// order, without answering it: for dev's `POST /_dev/login`, which then logs the
+/// user in as a headless login does.
+pub async fn check(ctx: &Context<'_>, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+    validate::validate(ctx, params).await
+}
+
 /// What the endpoint does next with a valid request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
