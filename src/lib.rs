@@ -7,7 +7,8 @@
 //! Layers, each calling only downwards: `http` (the HTTP edge) → `oauth` (protocol
 //! rules) → `config` → `keys` → `store` → `clock`, `secret` (and `password` beside
 //! them). `seed` (seed files) sits beside `oauth`, whose rules it applies; `cli` and
-//! `upkeep` drive them from the outside.
+//! `upkeep` drive them from the outside; `testing` (cargo feature `testing`) serves
+//! it in a relying party's tests.
 
 pub mod cli;
 pub mod clock;
@@ -19,6 +20,8 @@ pub mod password;
 pub mod secret;
 pub mod seed;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod upkeep;
 pub mod username;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::AppState;
 use crate::clock::{Clock, UnixTime};
-use crate::keys::{KeyError, KeyPolicy};
+use crate::keys::KeyError;
 use crate::store::{Store, SweepCutoffs};
 
 /// A used code is kept this long past its expiry, so that a late replay still finds
@@ -31,15 +31,9 @@ pub fn sweep_cutoffs(now: UnixTime) -> SweepCutoffs {
     }
 }
 
-/// The key policy the configuration sets.
-fn key_policy(state: &AppState) -> KeyPolicy {
-    let config = &state.config;
-    KeyPolicy { algorithms: config.algorithms.clone(), rotate_every: config.rotate_every, timing: config.key_timing() }
-}
-
 /// One round of key upkeep (see [`Keyring::maintain`](crate::keys::Keyring::maintain)).
 pub async fn maintain(state: &AppState) -> Result<(), KeyError> {
-    state.keys.maintain(state.store.as_ref(), &key_policy(state), state.clock.now()).await
+    state.keys.maintain(state.store.as_ref(), &state.config.key_policy(), state.clock.now()).await
 }
 
 /// Runs [`maintain`] every key reload interval, for as long as the server runs.

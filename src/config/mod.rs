@@ -166,6 +166,15 @@ impl Config {
         }
     }
 
+    /// The key policy: the algorithms, automatic rotation and its timing.
+    pub fn key_policy(&self) -> crate::keys::KeyPolicy {
+        crate::keys::KeyPolicy {
+            algorithms: self.algorithms.clone(),
+            rotate_every: self.rotate_every,
+            timing: self.key_timing(),
+        }
+    }
+
     /// Records the address actually bound (it differs from `listen` for port 0) and,
     /// when the issuer was derived from `listen`, derives it again from that address.
     pub fn bound_to(&mut self, addr: SocketAddr) {

@@ -8,6 +8,7 @@
 
 pub(super) mod clients;
 pub(super) mod clock;
+pub(crate) mod control;
 pub(super) mod keys;
 pub(super) mod login;
 pub(super) mod requests;

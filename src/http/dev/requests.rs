@@ -18,15 +18,12 @@ use crate::oauth::request_log::{self, Entry};
 
 /// `GET /_dev/requests`: 200, the last 1,000 requests, oldest first.
 pub(in crate::http) async fn get(State(state): State<AppState>) -> Response {
-    let entries = state.dev.as_ref().map(|dev| dev.requests.entries()).unwrap_or_default();
-    answer(StatusCode::OK, &serde_json::to_value(entries).unwrap_or_default())
+    answer(StatusCode::OK, &serde_json::to_value(state.requests()).unwrap_or_default())
 }
 
 /// `DELETE /_dev/requests`: 204, the log emptied.
 pub(in crate::http) async fn delete(State(state): State<AppState>) -> Response {
-    if let Some(dev) = &state.dev {
-        dev.requests.clear();
-    }
+    state.clear_requests();
     no_content()
 }
 
