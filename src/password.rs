@@ -29,6 +29,18 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
     .map_err(PasswordError::Hash)
 }
 
+/// A hash no password is known to match, for a user who logs in without one (a test
+/// fixture's user, logged in through a `login_hint`): a random salt and a random
+/// output in argon2id's format, with the production parameters, so that verifying
+/// against it takes the usual time and fails. Costs no argon2 run to make.
+pub fn unusable_hash() -> String {
+    use base64::Engine;
+    // PHC strings encode in unpadded standard base64.
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
+    let (salt, output) = (crate::secret::random_bytes::<16>(), crate::secret::random_bytes::<32>());
+    format!("$argon2id$v=19$m=19456,t=2,p=1${}${}", b64(&salt), b64(&output))
+}
+
 /// A valid hash of a password nobody knows, verified when the user does not exist,
 /// so that the time a failed login takes does not reveal whether the username exists.
 const DUMMY_HASH: &str =
@@ -68,6 +80,16 @@ mod tests {
         assert!(!verify("wrong".into(), Some(hashed)).await);
         assert!(!verify("anything".into(), None).await);
         assert!(matches!(hash(String::new()).await, Err(PasswordError::Empty)));
+    }
+
+    #[tokio::test]
+    async fn an_unusable_hash_parses_and_matches_nothing() {
+        let hash = unusable_hash();
+        let parsed = argon2::password_hash::phc::PasswordHash::new(&hash).unwrap();
+        assert_eq!((parsed.algorithm.as_str(), parsed.hash.map(|h| h.len())), ("argon2id", Some(32)));
+        assert!(!verify(String::new(), Some(hash.clone())).await);
+        assert!(!verify("password".into(), Some(hash.clone())).await);
+        assert_ne!(hash, unusable_hash(), "each is random");
     }
 
     #[test]

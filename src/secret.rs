@@ -15,12 +15,17 @@ pub fn b64url(bytes: &[u8]) -> String {
 
 /// A fresh 256-bit random value, base64url-encoded (43 characters, all URL-safe).
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
+    b64url(&random_bytes::<32>())
+}
+
+/// `N` fresh random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     // The system generator fails only if the OS has no entropy source at all; nothing
     // sensible can go on without one.
     #[allow(clippy::expect_used)]
     SystemRandom::new().fill(&mut bytes).expect("the operating system's random generator failed");
-    b64url(&bytes)
+    bytes
 }
 
 /// SHA-256 of a secret, as stored.

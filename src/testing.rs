@@ -5,33 +5,35 @@
 //! ephemeral loopback port with a SQLite store in memory: the same endpoints, rules
 //! and tokens as `gatehouse serve`. Each provider is isolated (its own store, clock
 //! and request log), so one test binary can run many at once; dropping one stops it.
-//! The first start in a process generates two RSA signing keys, and every later
-//! provider reuses them, so that it is ready in milliseconds. Its typed API does what
+//! The first start in a process generates the signing keys (RSA takes a while), and
+//! every later provider reuses them, so that it is ready in milliseconds. Its typed API does what
 //! the `/_dev/` control API does over HTTP: add users and clients, log a user in
 //! without a browser, move the clock, rotate the keys, mint tokens with one defect,
 //! and list the requests the relying party made.
 //!
-//! ```no_run
+//! ```
 //! use std::time::Duration;
 //! use gatehouse::testing::{Client, Defect, Provider, Token, User};
 //!
-//! # async fn example() -> Result<(), gatehouse::testing::Error> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), gatehouse::testing::Error> {
 //! let op = Provider::start().await?;
 //! op.add_user(User::new("alice").claim("email", "alice@example.com")).await?;
 //! let client = op.add_client(Client::confidential("my-app", "http://127.0.0.1:3000/callback")).await?;
-//! // What the relying party is configured with:
+//! // The relying party is configured with these:
 //! let (issuer, secret) = (op.issuer(), client.client_secret.unwrap());
+//! assert!(issuer.starts_with("http://127.0.0.1:") && !secret.is_empty());
 //!
 //! // Tokens for alice, as if she had logged in through a browser.
 //! let tokens = op.login("alice", "my-app").await?;
 //! assert!(tokens.id_token.is_some() && tokens.refresh_token.is_some());
 //!
-//! // An hour later, the access token has expired.
+//! // An hour later, as far as the provider is concerned: the access token has expired.
 //! op.advance(Duration::from_secs(3600)).await;
 //!
 //! // A token the relying party must reject.
 //! let expired = op.mint(Token::id("alice", "my-app").defect(Defect::Expired)).await?;
-//! # let _ = (issuer, secret, expired);
+//! # let _ = expired;
 //! # Ok(())
 //! # }
 //! ```
@@ -51,7 +53,7 @@ use crate::oauth::dev::DevMode;
 use crate::oauth::fixture::{self, ClientSpec, FixtureError, UserSpec};
 use crate::oauth::fixture_login::{self, LoggedIn, LoginError, LoginSpec};
 use crate::oauth::mint::{self, MintError, MintSpec, TokenKind};
-use crate::store::{KeyRow, StoreError};
+use crate::store::{KeyRow, Store, StoreError};
 
 pub use crate::oauth::defects::Defect;
 pub use crate::oauth::grant::TokenResponse as TokenSet;
@@ -176,7 +178,7 @@ impl Builder {
         config.database_url = "sqlite::memory:".into();
         let store = crate::store::open_in_memory().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        store.insert_first_keys(Alg::Rs256.as_str(), &shared_keys(clock.now()).await?).await?;
+        store_shared_keys(store.as_ref(), &config.algorithms, clock.now()).await?;
         let state = crate::start(config, store, clock).await?;
         let state = state.in_dev_mode(DevMode { auto_login: self.auto_login });
         let (stop, stopped) = oneshot::channel::<()>();
@@ -194,27 +196,33 @@ impl Builder {
     }
 }
 
-/// The RSA keys every provider in this process starts with: generated once (RSA key
-/// generation takes a while), each provider storing its own copy.
-static SHARED_KEYS: OnceCell<[KeyRow; 2]> = OnceCell::const_new();
+/// The signing keys every provider in this process starts with, an active and a next
+/// key per algorithm: generated once (RSA key generation takes a while), each provider
+/// storing its own copy.
+static SHARED_KEYS: OnceCell<Vec<[KeyRow; 2]>> = OnceCell::const_new();
 
-/// An active and a next RS256 key, as first keys stored at `now`.
-async fn shared_keys(now: UnixTime) -> Result<[KeyRow; 2], Error> {
+/// Stores the shared keys of each of `algs` as first keys at `now`.
+async fn store_shared_keys(store: &dyn Store, algs: &[Alg], now: UnixTime) -> Result<(), Error> {
     let generated = SHARED_KEYS
-        .get_or_try_init(|| async {
-            let generate = move || crate::keys::generate(Alg::Rs256, now, None);
-            tokio::task::spawn_blocking(move || Ok::<_, KeyError>([generate()?, generate()?]))
-                .await
-                .map_err(|e| Error::Failed(e.to_string()))?
-                .map_err(Error::from)
+        .get_or_try_init(|| async move {
+            let generate = move || {
+                let pair = |alg| {
+                    Ok::<_, KeyError>([crate::keys::generate(alg, now, None)?, crate::keys::generate(alg, now, None)?])
+                };
+                Alg::ALL.into_iter().map(pair).collect::<Result<Vec<_>, _>>()
+            };
+            tokio::task::spawn_blocking(generate).await.map_err(|e| Error::Failed(e.to_string()))?.map_err(Error::from)
         })
         .await?;
-    let [mut active, mut next] = generated.clone();
-    for key in [&mut active, &mut next] {
-        (key.created_at, key.published_at, key.activates_at, key.retires_at) = (now, now, None, None);
+    for [active, next] in generated.iter().filter(|[key, _]| algs.iter().any(|alg| alg.as_str() == key.alg)) {
+        let (mut active, mut next) = (active.clone(), next.clone());
+        for key in [&mut active, &mut next] {
+            (key.created_at, key.published_at, key.activates_at, key.retires_at) = (now, now, None, None);
+        }
+        active.activates_at = Some(now);
+        store.insert_first_keys(&active.alg.clone(), &[active, next]).await?;
     }
-    active.activates_at = Some(now);
-    Ok([active, next])
+    Ok(())
 }
 
 /// A running provider; dropping it stops it.

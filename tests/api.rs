@@ -40,6 +40,8 @@ mod rp_libraries;
 mod seed;
 mod seed_cli;
 mod store;
+mod testing;
+mod testing_readme;
 mod throttle;
 mod throttle_parallel;
 mod token_errors;

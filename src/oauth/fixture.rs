@@ -33,7 +33,7 @@ pub enum FixtureError {
 pub struct UserSpec {
     /// The login name.
     pub username: String,
-    /// The password; without one, an unguessable one (the user logs in with `login_hint`).
+    /// The password; without one, none works (the user logs in with `login_hint`).
     pub password: Option<String>,
     /// Their claims (none without).
     pub claims: Option<Map<String, Value>>,
@@ -90,10 +90,12 @@ fn check_user(spec: &UserSpec) -> Result<(), FixtureError> {
     Ok(())
 }
 
-/// A new user row for `spec`, its password hashed (a random one if none is given).
+/// A new user row for `spec`, its password hashed (without one, a hash nothing matches).
 async fn new_user(ctx: &Context<'_>, spec: UserSpec) -> Result<User, FixtureError> {
-    let password = spec.password.unwrap_or_else(crate::secret::random_token);
-    let password_hash = crate::password::hash(password).await.map_err(|e| FixtureError::Invalid(e.to_string()))?;
+    let password_hash = match spec.password {
+        Some(password) => crate::password::hash(password).await.map_err(|e| FixtureError::Invalid(e.to_string()))?,
+        None => crate::password::unusable_hash(),
+    };
     Ok(User {
         id: uuid::Uuid::new_v4().to_string(),
         username: spec.username,

@@ -8,7 +8,8 @@
 //! - [`log`]: the server's logs in test output (`TEST_LOG`), and each server's own for assertions;
 //! - [`process`]: the built binary, as CLI commands and `serve` processes;
 //! - [`dev`]: the built binary as `gatehouse dev`, and what it prints;
-//! - [`dev_api`]: dev mode's control API (`/_dev/`) as tests call it.
+//! - [`dev_api`]: dev mode's control API (`/_dev/`) as tests call it;
+//! - [`verify`]: an independent verifier of minted tokens and their defects.
 
 mod app;
 mod browser;
@@ -19,6 +20,7 @@ mod endpoints;
 mod jwt;
 mod log;
 mod process;
+mod verify;
 
 pub(crate) use app::{
     ClientSpec, Options, TestApp, TestClient, fixture_keys, foreign_key_der, foreign_keys, server_key_der,
@@ -30,6 +32,7 @@ pub(crate) use dev_api::{answer, assert_refused};
 pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};
 pub(crate) use jwt::{jwt_claims, jwt_header};
 pub(crate) use process::{Cli, Server, field, start_server};
+pub(crate) use verify::{Found, Kind, NONCE, verify};
 
 /// Emits, for each named `async fn name(backend: Backend)`, a module with two tests:
 /// `name::sqlite` and `name::postgres`.
