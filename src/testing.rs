@@ -178,9 +178,11 @@ impl Builder {
         config.database_url = "sqlite::memory:".into();
         let store = crate::store::open_in_memory().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // What `crate::start` does, but with the process's keys: every configured
+        // algorithm has its first keys, so there is nothing to bootstrap.
         store_shared_keys(store.as_ref(), &config.algorithms, clock.now()).await?;
-        let state = crate::start(config, store, clock).await?;
-        let state = state.in_dev_mode(DevMode { auto_login: self.auto_login });
+        let keys = Arc::new(crate::keys::Keyring::load(store.as_ref(), None, clock.now()).await?);
+        let state = AppState::new(config, store, keys, clock).in_dev_mode(DevMode { auto_login: self.auto_login });
         let (stop, stopped) = oneshot::channel::<()>();
         let served = state.clone();
         let server = tokio::spawn(async move {

@@ -32,8 +32,10 @@ pub(super) async fn open(url: &str) -> StoreResult<SqlitePool> {
 
 /// Opens a new, empty database in memory, migrated; for `gatehouse dev --ephemeral`
 /// and `gatehouse::testing`. SQLite drops an in-memory database when its last
-/// connection closes, so the pool keeps one connection open for as long as it lives;
-/// the others reach the same database through SQLite's shared cache, by its name.
+/// connection closes, so the pool keeps its connection open for as long as it lives.
+/// One connection: an in-memory database serialises writes anyway, and connections
+/// sharing one through SQLite's shared cache wait on each other's table locks (a
+/// headless login took three times as long with four).
 ///
 /// Running the migrations takes tens of milliseconds; copying a database that has run
 /// them (`VACUUM INTO`) takes about two. So the first call migrates a template kept
@@ -45,7 +47,8 @@ pub(super) async fn open_in_memory() -> StoreResult<SqlitePool> {
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("file:gatehouse-memory-{n}?mode=memory&cache=shared");
     let pool = memory_pool(SqliteConnectOptions::from_str(&name)?.foreign_keys(true)).await?;
-    // The pool's connection holds the new (empty) database open; fill it.
+    // The pool's connection holds the new (empty) database open, and its name, in
+    // the shared cache, lets the template's connection fill it.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("vacuum into '{name}'"))).execute(template).await?;
     Ok(pool)
 }
@@ -57,10 +60,12 @@ async fn migrated_template() -> StoreResult<SqlitePool> {
     Ok(template)
 }
 
-/// A pool over an in-memory database, whose first connection lives as long as the pool.
+/// A pool of one connection to an in-memory database, which lives as long as the pool.
+/// (Every store operation that needs a transaction runs it whole on that connection,
+/// and takes no second one meanwhile.)
 async fn memory_pool(options: SqliteConnectOptions) -> StoreResult<SqlitePool> {
     let pool = SqlitePoolOptions::new()
-        .max_connections(4)
+        .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
@@ -96,20 +101,15 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn in_memory_connections_share_one_database() {
+    async fn an_in_memory_database_lives_as_long_as_its_pool() {
         let pool = open_in_memory().await.unwrap();
-        let mut first = pool.acquire().await.unwrap();
-        let mut second = pool.acquire().await.unwrap();
-
-        sqlx::query("create table t (x integer)").execute(&mut *first).await.unwrap();
-        sqlx::query("insert into t values (7)").execute(&mut *first).await.unwrap();
-        drop(first);
-        let x: i64 = sqlx::query_scalar("select x from t").fetch_one(&mut *second).await.unwrap();
-        assert_eq!(x, 7, "a second connection sees what the first wrote");
-        drop(second);
+        let mut connection = pool.acquire().await.unwrap();
+        sqlx::query("create table t (x integer)").execute(&mut *connection).await.unwrap();
+        sqlx::query("insert into t values (7)").execute(&mut *connection).await.unwrap();
+        drop(connection);
 
         let x: i64 = sqlx::query_scalar("select x from t").fetch_one(&pool).await.unwrap();
-        assert_eq!(x, 7);
+        assert_eq!(x, 7, "released to the pool, the connection keeps the database");
     }
 
     #[tokio::test]
