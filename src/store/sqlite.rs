@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{ConnectOptions, Sqlite, SqliteConnection, Transaction};
 
 use super::{StoreError, StoreResult};
 
@@ -41,7 +41,7 @@ pub(super) async fn open(url: &str) -> StoreResult<SqlitePool> {
 /// them (`VACUUM INTO`) takes about two. So the first call migrates a template kept
 /// for the life of the process, and every call copies it.
 pub(super) async fn open_in_memory() -> StoreResult<SqlitePool> {
-    static TEMPLATE: tokio::sync::OnceCell<SqlitePool> = tokio::sync::OnceCell::const_new();
+    static TEMPLATE: tokio::sync::OnceCell<tokio::sync::Mutex<SqliteConnection>> = tokio::sync::OnceCell::const_new();
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let template = TEMPLATE.get_or_try_init(migrated_template).await?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -49,15 +49,22 @@ pub(super) async fn open_in_memory() -> StoreResult<SqlitePool> {
     let pool = memory_pool(SqliteConnectOptions::from_str(&name)?.foreign_keys(true)).await?;
     // The pool's connection holds the new (empty) database open, and its name, in
     // the shared cache, lets the template's connection fill it.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("vacuum into '{name}'"))).execute(template).await?;
+    let copy = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("vacuum into '{name}'")));
+    copy.execute(&mut *template.lock().await).await?;
     Ok(pool)
 }
 
-/// The database in memory that [`open_in_memory`] copies: migrated, and empty.
-async fn migrated_template() -> StoreResult<SqlitePool> {
-    let template = memory_pool(SqliteConnectOptions::from_str("sqlite::memory:")?).await?;
-    MIGRATOR.run(&template).await?;
-    Ok(template)
+/// The database in memory that [`open_in_memory`] copies: migrated, and empty. A
+/// connection of its own, not a pool: a pool's upkeep runs on the async runtime that
+/// made it, and each `#[tokio::test]` has a runtime that ends with the test, which
+/// would take the template away from every later one. (It has the migrations'
+/// tables, not sqlx's record of them: nothing migrates an in-memory store again.)
+async fn migrated_template() -> StoreResult<tokio::sync::Mutex<SqliteConnection>> {
+    let mut template = SqliteConnectOptions::from_str("sqlite::memory:")?.connect().await?;
+    for migration in MIGRATOR.iter() {
+        sqlx::raw_sql(migration.sql.clone()).execute(&mut template).await?;
+    }
+    Ok(tokio::sync::Mutex::new(template))
 }
 
 /// A pool of one connection to an in-memory database, which lives as long as the pool.
@@ -112,12 +119,15 @@ mod tests {
         assert_eq!(x, 7, "released to the pool, the connection keeps the database");
     }
 
+    async fn tables(pool: &SqlitePool) -> i64 {
+        let sql = "select count(*) from sqlite_master where type = 'table' and name in ('clients', 'scopes')";
+        sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+    }
+
     #[tokio::test]
     async fn in_memory_databases_are_migrated_and_apart() {
         let (one, two) = (open_in_memory().await.unwrap(), open_in_memory().await.unwrap());
-        let migrated: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations").fetch_one(&one).await.unwrap();
-        assert_eq!(migrated, MIGRATOR.iter().count() as i64);
-        MIGRATOR.run(&two).await.unwrap();
+        assert_eq!((tables(&one).await, tables(&two).await), (2, 2), "the first and the last migration's tables");
 
         sqlx::query("insert into scopes (name, claims, id_token, created_at, updated_at) values ('s', '[]', 0, 0, 0)")
             .execute(&one)
@@ -128,5 +138,16 @@ mod tests {
             sqlx::query_scalar::<_, i64>("select count(*) from scopes").fetch_one(&pool).await.unwrap()
         };
         assert_eq!((count(one).await, count(two).await), (1, 0), "each store is its own database");
+    }
+
+    #[test]
+    fn the_template_outlives_the_runtime_that_made_it() {
+        let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let first = runtime();
+        first.block_on(open_in_memory()).unwrap();
+        drop(first);
+
+        let pool = runtime().block_on(open_in_memory()).unwrap();
+        assert_eq!(runtime().block_on(tables(&pool)), 2);
     }
 }
