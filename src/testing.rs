@@ -497,6 +497,18 @@ impl Client {
         self.0.id_token_claims = true;
         self
     }
+
+    /// A third-party client: each user is asked for consent before it gets their data.
+    pub fn third_party(mut self) -> Self {
+        self.0.third_party = true;
+        self
+    }
+
+    /// A URI that RP-initiated logout may send the browser back to; repeat for several.
+    pub fn post_logout_redirect_uri(mut self, uri: &str) -> Self {
+        self.0.post_logout_redirect_uris.push(uri.to_owned());
+        self
+    }
 }
 
 /// A client as registered.

@@ -14,6 +14,7 @@
 
 mod authorize_errors;
 mod cli;
+mod cli_sessions;
 mod common;
 mod dev;
 mod dev_api;
@@ -39,6 +40,7 @@ mod rotation;
 mod rp_libraries;
 mod seed;
 mod seed_cli;
+mod sessions;
 mod store;
 mod testing;
 mod testing_readme;

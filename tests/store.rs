@@ -60,19 +60,21 @@ async fn the_sweep_deletes_only_what_has_expired(backend: Backend) {
     let user = app.alice().await;
     let store = app.store.as_ref();
     let now = app.clock.now();
-    let session = |tag: u8, expires_at| SessionRow {
+    let session = |tag: u8, expires_at, idle_expires_at| SessionRow {
         id_hash: vec![tag],
         sid: format!("sid-{tag}"),
         user_id: user.clone(),
         auth_time: now,
         created_at: now,
         expires_at,
+        idle_expires_at,
     };
     let pending = |id: &str, expires_at| PendingRequestRow {
         id: id.into(),
         client_id: client.id.clone(),
         browser_hash: vec![0],
         request: "{}".into(),
+        sid: None,
         created_at: now,
         expires_at,
     };
@@ -112,8 +114,9 @@ async fn the_sweep_deletes_only_what_has_expired(backend: Backend) {
         expires_at,
         consumed_at: None,
     };
-    store.insert_session(&session(1, now - 1)).await.unwrap();
-    store.insert_session(&session(2, now + 60)).await.unwrap();
+    store.insert_session(&session(1, now - 1, now - 1)).await.unwrap();
+    store.insert_session(&session(2, now + 60, now + 60)).await.unwrap();
+    store.insert_session(&session(9, now + 60, now)).await.unwrap(); // idle too long
     store.insert_pending_request(&pending("old", now - 1)).await.unwrap();
     store.insert_pending_request(&pending("new", now + 60)).await.unwrap();
     store.insert_grant(&grant("over", now - 1)).await.unwrap();
@@ -135,7 +138,7 @@ async fn the_sweep_deletes_only_what_has_expired(backend: Backend) {
 
     let deleted = store.sweep(&gatehouse::upkeep::sweep_cutoffs(now)).await.unwrap();
 
-    assert_eq!(deleted, 6);
+    assert_eq!(deleted, 7);
     assert!(store.find_session(&[2], now).await.unwrap().is_some());
     assert!(store.find_pending_request("new", now).await.unwrap().is_some());
     assert!(store.find_pending_request("old", now - 10).await.unwrap().is_none());

@@ -49,6 +49,10 @@ pub enum ClientCommand {
         /// userinfo (for relying-party libraries that read only the ID token).
         #[arg(long)]
         id_token_claims: bool,
+        /// A third-party client: each user is asked, on a consent page, before it gets
+        /// their data (first-party clients are not asked).
+        #[arg(long)]
+        third_party: bool,
     },
     /// List clients.
     List,
@@ -79,6 +83,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
             no_pkce,
             loopback_any_port,
             id_token_claims,
+            third_party,
         } => {
             if let Some(alg) = &id_token_alg {
                 match crate::keys::Alg::parse(alg) {
@@ -105,6 +110,7 @@ pub(super) async fn run(cmd: ClientCommand, config: &Config, store: &dyn Store) 
                 require_pkce: !no_pkce,
                 loopback_any_port,
                 id_token_claims,
+                third_party,
                 created_at: now,
             };
             check_registration(&client).map_err(CliError::Usage)?;
@@ -173,6 +179,7 @@ fn print_client(c: &Client) {
     if c.id_token_claims {
         println!("id_token:      carries the claims of the granted scope");
     }
+    println!("consent:       {}", if c.third_party { "asked (third party)" } else { "not asked (first party)" });
     for uri in &c.post_logout_redirect_uris {
         println!("post_logout_redirect_uri: {uri}");
     }

@@ -133,6 +133,7 @@ fn demo_client(id: &str, secret: Option<&str>, now: i64) -> Client {
         loopback_any_port: true,
         // Many RP libraries read only the ID token: give them the user's claims there.
         id_token_claims: true,
+        third_party: false,
         created_at: now,
     }
 }

@@ -2,8 +2,8 @@
 
 use clap::Subcommand;
 
-use super::CliError;
-use crate::clock::{Clock, SystemClock, UnixTime};
+use super::{CliError, time_text};
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::keys::{self, Alg, Keyring};
 use crate::store::Store;
@@ -78,10 +78,4 @@ pub(super) async fn run(cmd: KeysCommand, config: &Config, store: &dyn Store) ->
             Ok(())
         }
     }
-}
-
-fn time_text(t: Option<UnixTime>) -> String {
-    t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| "-".into())
 }

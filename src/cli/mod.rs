@@ -143,6 +143,13 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, CliError> {
 
 pub use crate::config::redact_url;
 
+/// A time as RFC 3339 text, or `-` for none.
+fn time_text(t: Option<crate::clock::UnixTime>) -> String {
+    t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| "-".into())
+}
+
 /// Reads a secret: from a prompt (asked twice) when stdin is a terminal, otherwise
 /// one line from stdin. Never from the command line, where it would end up in
 /// shell history and process listings.

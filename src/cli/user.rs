@@ -1,4 +1,4 @@
-//! `gatehouse user add|list|passwd|disable|enable|remove`.
+//! `gatehouse user add|list|passwd|disable|enable|remove|sessions|logout|consents|revoke-consent`.
 
 use clap::{Args as ClapArgs, Subcommand};
 use serde_json::{Map, Value};
@@ -40,6 +40,30 @@ pub enum UserCommand {
     Remove {
         /// The login name.
         username: String,
+    },
+    /// List a user's live browser sessions.
+    Sessions {
+        /// The login name.
+        username: String,
+    },
+    /// Log a user out everywhere: end every browser session of theirs and every grant
+    /// (refresh-token families, offline ones included, and access tokens).
+    Logout {
+        /// The login name.
+        username: String,
+    },
+    /// List the third-party clients a user has consented to, and the scopes.
+    Consents {
+        /// The login name.
+        username: String,
+    },
+    /// Withdraw a user's consent to a client; this also ends every grant of theirs for
+    /// that client (refresh-token families and access tokens).
+    RevokeConsent {
+        /// The login name.
+        username: String,
+        /// The client_id.
+        client: String,
     },
 }
 
@@ -167,7 +191,56 @@ pub(super) async fn run(cmd: UserCommand, store: &dyn Store) -> Result<(), CliEr
             println!("removed user {username}");
             Ok(())
         }
+        UserCommand::Sessions { username } => {
+            let user = find(store, &username).await?;
+            let sessions = store.list_user_sessions(&user.id, now).await?;
+            if sessions.is_empty() {
+                eprintln!("{username} has no live session");
+            }
+            for s in sessions {
+                let (logged_in, idle, end) = (s.auth_time, s.idle_expires_at, s.expires_at);
+                let [logged_in, idle, end] = [logged_in, idle, end].map(|t| super::time_text(Some(t)));
+                println!("{}\tlogged in {logged_in}\tends {idle} unless used, {end} at the latest", s.sid);
+            }
+            Ok(())
+        }
+        UserCommand::Logout { username } => {
+            let user = find(store, &username).await?;
+            let ended = store.end_user_sessions(&user.id, now).await?;
+            println!(
+                "logged out {username}: {} sessions ended, {} grants revoked (with their refresh and access tokens)",
+                ended.sessions, ended.grants
+            );
+            Ok(())
+        }
+        UserCommand::Consents { username } => {
+            let user = find(store, &username).await?;
+            let consents = store.list_consents(&user.id).await?;
+            if consents.is_empty() {
+                eprintln!("{username} has consented to no third-party client");
+            }
+            for c in consents {
+                println!("{}\t{}\tsince {}", c.client_id, c.scope, super::time_text(Some(c.updated_at)));
+            }
+            Ok(())
+        }
+        UserCommand::RevokeConsent { username, client } => {
+            let user = find(store, &username).await?;
+            let (had, revoked) = store.revoke_consent(&user.id, &client, now).await?;
+            if !had && revoked == 0 {
+                return Err(CliError::usage(format!("{username} has no consent to withdraw from client `{client}`")));
+            }
+            println!(
+                "withdrew {username}'s consent to {client}: {revoked} grants revoked (with their refresh and access tokens)"
+            );
+            Ok(())
+        }
     }
+}
+
+/// The user named `username`, or the error that says there is none.
+async fn find(store: &dyn Store, username: &str) -> Result<User, CliError> {
+    store.find_user_by_username(username).await?.ok_or_else(|| unknown(username))
 }
 
 async fn set_disabled(store: &dyn Store, username: &str, disabled: bool, now: i64) -> Result<(), CliError> {

@@ -30,6 +30,7 @@ pub(super) const KEYS: &[Key] = &[
     key("lifetimes.refresh_idle", |d, v| v.duration().map(|s| d.lifetimes.refresh_idle = s)),
     key("lifetimes.refresh_absolute", |d, v| v.duration().map(|s| d.lifetimes.refresh_absolute = s)),
     key("lifetimes.session", |d, v| v.duration().map(|s| d.lifetimes.session = s)),
+    key("lifetimes.session_idle", |d, v| v.duration().map(|s| d.lifetimes.session_idle = s)),
     key("lifetimes.refresh_reuse_grace", |d, v| grace(v).map(|s| d.lifetimes.refresh_reuse_grace = s)),
     key("keys.jwks_max_age", |d, v| v.duration().map(|s| d.jwks_max_age = s)),
     key("keys.algorithms", |d, v| algorithms(v).map(|algs| d.algorithms = algs)),

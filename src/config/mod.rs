@@ -98,8 +98,12 @@ pub struct Lifetimes {
     pub refresh_idle: i64,
     /// A refresh-token family ends this long after the login (default 90 days).
     pub refresh_absolute: i64,
-    /// A browser session (single sign-on at the login page) lasts this long (default 1 day).
+    /// A browser session (single sign-on at the login page) lasts at most this long
+    /// after the login (default 1 day).
     pub session: i64,
+    /// A browser session not used for this long ends (default 8 hours; the absolute
+    /// lifetime still bounds it).
+    pub session_idle: i64,
     /// For this long after a refresh token is rotated, the same client presenting it
     /// again gets the successor already issued instead of a family revocation
     /// (default 0: off). See the README for the trade-off.
@@ -116,6 +120,7 @@ impl Default for Lifetimes {
             refresh_idle: 30 * DAY,
             refresh_absolute: 90 * DAY,
             session: DAY,
+            session_idle: 8 * 60 * 60,
             refresh_reuse_grace: 0,
         }
     }

@@ -138,6 +138,10 @@ pub struct ClientSpec {
     pub grant_types: Vec<String>,
     /// Whether the granted scope's claims go in the ID token too.
     pub id_token_claims: bool,
+    /// A third-party client: the user is asked for consent.
+    pub third_party: bool,
+    /// Where RP-initiated logout may send the browser back to.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// Registers a client, checked as the CLI and seed files check one; returns it with
@@ -158,12 +162,13 @@ pub async fn register_client(ctx: &Context<'_>, spec: ClientSpec) -> Result<(Cli
         secret_hash: secret.as_deref().map(crate::secret::hash),
         redirect_uris: spec.redirect_uris,
         grant_types: parse_grant_types(&spec.grant_types).map_err(invalid)?,
-        post_logout_redirect_uris: Vec::new(),
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
         audiences: Vec::new(),
         id_token_signed_response_alg: None,
         require_pkce: true,
         loopback_any_port: false,
         id_token_claims: spec.id_token_claims,
+        third_party: spec.third_party,
         created_at: ctx.now,
     };
     check_registration(&client).map_err(invalid)?;

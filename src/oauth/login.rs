@@ -125,6 +125,7 @@ pub async fn begin(
         client_id: request.client_id.clone(),
         browser_hash: secret::hash(browser_id),
         request: json,
+        sid: None,
         created_at: ctx.now,
         expires_at: ctx.now + PENDING_LIFETIME,
     };
@@ -256,7 +257,7 @@ pub(super) async fn log_in(
     if let Some(old) = browser.session {
         ctx.store.delete_session(&secret::hash(old)).await?;
     }
-    let (session_cookie, session) = session::start(ctx.store, user, ctx.lifetimes.session, ctx.now).await?;
+    let (session_cookie, session) = session::start(ctx.store, user, ctx.lifetimes, ctx.now).await?;
     let redirect = issue_code(ctx, request, &session).await?;
     Ok((redirect, session_cookie))
 }
@@ -269,9 +270,10 @@ async fn pending<'b>(
 ) -> Result<Result<(PendingRequestRow, AuthorizationRequest, &'b str), Refusal>, OAuthError> {
     let Some(browser_id) = browser.id else { return Ok(Err(Refusal::NoCookies)) };
     let Some(request_id) = params.get("request") else { return Ok(Err(Refusal::NoRequest)) };
-    // Only the browser that started the request may finish it.
+    // Only the browser that started the request may finish it; a request waiting for
+    // consent is past its login.
     let pending = match ctx.store.find_pending_request(request_id, ctx.now).await? {
-        Some(pending) if secret::verify(browser_id, &pending.browser_hash) => pending,
+        Some(pending) if pending.sid.is_none() && secret::verify(browser_id, &pending.browser_hash) => pending,
         _ => return Ok(Err(Refusal::Expired)),
     };
     let request = serde_json::from_str(&pending.request).map_err(|e| {

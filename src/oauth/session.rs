@@ -3,16 +3,37 @@
 
 use aws_lc_rs::digest;
 
+use super::Context;
 use crate::clock::UnixTime;
+use crate::config::Lifetimes;
 use crate::secret;
 use crate::store::{SessionRow, Store, StoreError, User};
 
-/// The session of a session cookie, if it is live and its user may still log in.
-pub async fn current(store: &dyn Store, cookie: Option<&str>, now: UnixTime) -> Result<Option<SessionRow>, StoreError> {
+/// How far a session's idle end must have fallen behind before a use moves it: at most
+/// one write a minute per session.
+const TOUCH_AFTER: i64 = 60;
+
+/// The session of a session cookie, if it is live (within both its lifetimes) and its
+/// user may still log in. Finding it is a use: its idle end moves forward.
+pub async fn current(ctx: &Context<'_>, cookie: Option<&str>) -> Result<Option<SessionRow>, StoreError> {
     let Some(cookie) = cookie else { return Ok(None) };
-    let Some(session) = store.find_session(&secret::hash(cookie), now).await? else { return Ok(None) };
-    let active = super::active_user(store, &session.user_id).await?.is_some();
-    Ok(active.then_some(session))
+    let (store, now) = (ctx.store, ctx.now);
+    let Some(mut session) = store.find_session(&secret::hash(cookie), now).await? else { return Ok(None) };
+    if super::active_user(store, &session.user_id).await?.is_none() {
+        return Ok(None);
+    }
+    let idle_end = idle_end(&session, ctx.lifetimes, now);
+    if idle_end - session.idle_expires_at >= TOUCH_AFTER {
+        store.touch_session(&session.id_hash, idle_end).await?;
+        session.idle_expires_at = idle_end;
+    }
+    Ok(Some(session))
+}
+
+/// When a session used at `now` ends if it is not used again: after the idle
+/// lifetime, but never after its absolute end.
+fn idle_end(session: &SessionRow, lifetimes: &Lifetimes, now: UnixTime) -> UnixTime {
+    (now + lifetimes.session_idle).min(session.expires_at)
 }
 
 /// Starts a session for `user`, authenticated at `now`. Returns the cookie value
@@ -20,18 +41,20 @@ pub async fn current(store: &dyn Store, cookie: Option<&str>, now: UnixTime) -> 
 pub async fn start(
     store: &dyn Store,
     user: &User,
-    lifetime: i64,
+    lifetimes: &Lifetimes,
     now: UnixTime,
 ) -> Result<(String, SessionRow), StoreError> {
     let cookie = secret::random_token();
-    let session = SessionRow {
+    let mut session = SessionRow {
         id_hash: secret::hash(&cookie),
         sid: uuid::Uuid::new_v4().to_string(),
         user_id: user.id.clone(),
         auth_time: now,
         created_at: now,
-        expires_at: now + lifetime,
+        expires_at: now + lifetimes.session,
+        idle_expires_at: 0,
     };
+    session.idle_expires_at = idle_end(&session, lifetimes, now);
     store.insert_session(&session).await?;
     Ok((cookie, session))
 }

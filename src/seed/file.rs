@@ -39,6 +39,7 @@ pub(super) struct ClientEntry {
     pub(super) require_pkce: Option<bool>,
     pub(super) loopback_any_port: Option<bool>,
     pub(super) id_token_claims: Option<bool>,
+    pub(super) third_party: Option<bool>,
 }
 
 /// `[[users]]`: a person, by username. Claims given replace the stored ones.

@@ -63,6 +63,7 @@ fn client_row(entry: ClientEntry, stored: Option<Client>, now: UnixTime) -> Resu
         require_pkce: true,
         loopback_any_port: false,
         id_token_claims: false,
+        third_party: false,
         created_at: now,
     });
     let kind = if entry.public { ClientKind::Public } else { ClientKind::Confidential };
@@ -94,6 +95,7 @@ fn client_row(entry: ClientEntry, stored: Option<Client>, now: UnixTime) -> Resu
     c.require_pkce = entry.require_pkce.unwrap_or(c.require_pkce);
     c.loopback_any_port = entry.loopback_any_port.unwrap_or(c.loopback_any_port);
     c.id_token_claims = entry.id_token_claims.unwrap_or(c.id_token_claims);
+    c.third_party = entry.third_party.unwrap_or(c.third_party);
     check_registration(&c).map_err(fail)?;
     Ok(c)
 }

@@ -105,6 +105,9 @@ pub struct Client {
     /// Whether the claims the granted scope releases go in the ID token too, not
     /// only to userinfo (for RP libraries that read only the ID token).
     pub id_token_claims: bool,
+    /// Whether the client is a third party: the user is asked before it gets their
+    /// data (the consent page). First-party clients are not asked.
+    pub third_party: bool,
     /// When it was registered.
     pub created_at: UnixTime,
 }
@@ -142,7 +145,8 @@ pub trait Clients {
 }
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, post_logout_redirect_uris, \
-     audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, id_token_claims, created_at";
+     audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, id_token_claims, third_party, \
+     created_at";
 
 /// A `clients` row as read: lists are JSON text.
 #[derive(sqlx::FromRow)]
@@ -159,6 +163,7 @@ struct Record {
     require_pkce: bool,
     loopback_any_port: bool,
     id_token_claims: bool,
+    third_party: bool,
     created_at: i64,
 }
 
@@ -182,6 +187,7 @@ impl TryFrom<Record> for Client {
             require_pkce: r.require_pkce,
             loopback_any_port: r.loopback_any_port,
             id_token_claims: r.id_token_claims,
+            third_party: r.third_party,
             created_at: r.created_at,
         })
     }
@@ -189,7 +195,7 @@ impl TryFrom<Record> for Client {
 
 pub(super) const INSERT: &str = "insert into clients (id, name, kind, secret_hash, redirect_uris, grant_types, \
      post_logout_redirect_uris, audiences, id_token_signed_response_alg, require_pkce, loopback_any_port, \
-     id_token_claims, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+     id_token_claims, third_party, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// Appended to [`INSERT`]: replaces every column of the client with that id but `created_at`.
 pub(super) const OR_REPLACE: &str = "on conflict (id) do update set name = excluded.name, kind = excluded.kind, \
@@ -197,7 +203,7 @@ pub(super) const OR_REPLACE: &str = "on conflict (id) do update set name = exclu
      grant_types = excluded.grant_types, post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
      audiences = excluded.audiences, id_token_signed_response_alg = excluded.id_token_signed_response_alg, \
      require_pkce = excluded.require_pkce, loopback_any_port = excluded.loopback_any_port, \
-     id_token_claims = excluded.id_token_claims";
+     id_token_claims = excluded.id_token_claims, third_party = excluded.third_party";
 
 /// Binds a client's columns, in [`INSERT`]'s order, to the query `$query` (a macro:
 /// the query's type differs per engine).
@@ -217,6 +223,7 @@ macro_rules! bind_client {
             .bind(c.require_pkce)
             .bind(c.loopback_any_port)
             .bind(c.id_token_claims)
+            .bind(c.third_party)
             .bind(c.created_at)
     }};
 }

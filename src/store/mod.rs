@@ -5,11 +5,12 @@
 //!
 //! One file per kind of data, each with its rows, its trait and the SQL that
 //! implements it: `clients`, `users`, `sessions` (and pending logins),
-//! `codes_grants` (codes, grants, revoked access tokens), `refresh`, `keys`,
+//! `codes_grants` (codes, grants, revoked access tokens), `consents`, `refresh`, `keys`,
 //! `throttle`, `scopes` (custom scopes, claim presets) and `seed`. [`Store`] is all of them together.
 
 mod clients;
 mod codes_grants;
+mod consents;
 mod keys;
 mod postgres;
 mod refresh;
@@ -28,11 +29,12 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 pub use clients::{Client, ClientKind, Clients, GrantType};
 pub use codes_grants::{CodeRow, Codes, GrantRow};
+pub use consents::{ConsentRow, Consents};
 pub use keys::{KeyRow, Planner, Rotation, RotationPlan, SigningKeys};
 pub use refresh::{RefreshRow, RefreshTokens};
 pub use scopes::{PresetRow, ScopeRow, Scopes};
 pub use seed::{SeedRows, Seeding};
-pub use sessions::{PendingRequestRow, SessionRow, Sessions};
+pub use sessions::{Ended, PendingRequestRow, SessionRow, Sessions};
 pub use sql::SqlStore;
 pub use throttle::{ThrottleRow, Throttles};
 pub use users::{User, Users, username_key};
@@ -127,7 +129,19 @@ pub struct SweepCutoffs {
 /// for both engines ([`SqlStore`]).
 #[async_trait]
 pub trait Store:
-    Clients + Users + Sessions + Codes + RefreshTokens + SigningKeys + Throttles + Scopes + Seeding + Send + Sync + 'static
+    Clients
+    + Users
+    + Sessions
+    + Consents
+    + Codes
+    + RefreshTokens
+    + SigningKeys
+    + Throttles
+    + Scopes
+    + Seeding
+    + Send
+    + Sync
+    + 'static
 {
     /// Which engine this is.
     fn backend(&self) -> Backend;

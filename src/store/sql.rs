@@ -161,7 +161,7 @@ impl Store for SqlStore {
     async fn sweep(&self, before: &SweepCutoffs) -> StoreResult<u64> {
         let statements: [(&'static str, i64); 7] = [
             ("delete from authorization_requests where expires_at <= $1", before.expired),
-            ("delete from sessions where expires_at <= $1", before.expired),
+            ("delete from sessions where expires_at <= $1 or idle_expires_at <= $1", before.expired),
             ("delete from authorization_codes where expires_at <= $1", before.used_codes),
             ("delete from refresh_tokens where expires_at <= $1", before.expired),
             ("delete from grants where expires_at <= $1", before.expired),

@@ -185,6 +185,9 @@ pub(crate) struct ClientSpec {
     pub(crate) loopback_any_port: bool,
     /// Whether the granted scope's claims go in the ID token too.
     pub(crate) id_token_claims: bool,
+    /// A third-party client: the user is asked for consent.
+    pub(crate) third_party: bool,
+    pub(crate) post_logout_redirect_uris: Vec<String>,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) grant_types: Vec<&'static str>,
     pub(crate) audiences: Vec<String>,
@@ -198,6 +201,8 @@ impl Default for ClientSpec {
             require_pkce: true,
             loopback_any_port: false,
             id_token_claims: false,
+            third_party: false,
+            post_logout_redirect_uris: vec![],
             redirect_uris: vec!["https://rp.example/cb".into()],
             grant_types: vec!["authorization_code"],
             audiences: vec![],
@@ -217,12 +222,13 @@ impl TestApp {
                 secret_hash: secret.as_deref().map(gatehouse::secret::hash),
                 redirect_uris: spec.redirect_uris.clone(),
                 grant_types: spec.grant_types.iter().map(|g| GrantType::parse(g).unwrap()).collect(),
-                post_logout_redirect_uris: vec![],
+                post_logout_redirect_uris: spec.post_logout_redirect_uris,
                 audiences: spec.audiences,
                 id_token_signed_response_alg: None,
                 require_pkce: spec.require_pkce,
                 loopback_any_port: spec.loopback_any_port,
                 id_token_claims: spec.id_token_claims,
+                third_party: spec.third_party,
                 created_at: self.clock.now(),
             })
             .await

@@ -12,7 +12,8 @@ use crate::AppState;
 use crate::oauth::fixture::{self, ClientSpec};
 use crate::store::ClientKind;
 
-/// `{"client_id", "client_secret"?, "redirect_uris", "public"?, "grant_types"?, "id_token_claims"?}`.
+/// `{"client_id", "client_secret"?, "redirect_uris", "public"?, "grant_types"?, "id_token_claims"?,
+/// "third_party"?, "post_logout_redirect_uris"?}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(in crate::http) struct ClientBody {
@@ -26,6 +27,10 @@ pub(in crate::http) struct ClientBody {
     grant_types: Vec<String>,
     #[serde(default)]
     id_token_claims: bool,
+    #[serde(default)]
+    third_party: bool,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
 }
 
 /// `POST /_dev/clients`: 201 the client with its `client_secret` (generated when not
@@ -41,6 +46,8 @@ pub(in crate::http) async fn post(
         public: body.public,
         grant_types: body.grant_types,
         id_token_claims: body.id_token_claims,
+        third_party: body.third_party,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
     };
     let (client, secret) = fixture::register_client(&state.context(), spec).await?;
     let mut answered = json!({
@@ -49,6 +56,8 @@ pub(in crate::http) async fn post(
         "public": client.kind == ClientKind::Public,
         "grant_types": client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "id_token_claims": client.id_token_claims,
+        "third_party": client.third_party,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
         "require_pkce": client.require_pkce,
     });
     if let Some(secret) = secret {

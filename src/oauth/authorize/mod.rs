@@ -63,7 +63,7 @@ pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>)
         Err(AuthorizeError::Redirect(redirect)) => return Ok(Outcome::Refused(redirect)),
         Err(AuthorizeError::Server(e)) => return Err(e),
     };
-    let session = session::current(ctx.store, browser.session, ctx.now).await?;
+    let session = session::current(ctx, browser.session).await?;
     let next = decide(&request, session, ctx.now);
     // Dev mode only: log the hinted user in without a page, unless their session will do.
     if let Some((user, source)) = dev::headless_user(ctx, &request).await?
@@ -147,6 +147,7 @@ mod tests {
             auth_time,
             created_at: auth_time,
             expires_at: auth_time + 1000,
+            idle_expires_at: auth_time + 1000,
         }
     }
 
