@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::sql::{SqlStore, execute, on_pool, parse_json};
+use super::sql::{SqlStore, execute, impl_from_row, on_pool, parse_json};
 use super::{StoreError, StoreResult};
 use crate::clock::UnixTime;
 
@@ -149,7 +149,6 @@ const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, grant_types, 
      created_at";
 
 /// A `clients` row as read: lists are JSON text.
-#[derive(sqlx::FromRow)]
 struct Record {
     id: String,
     name: String,
@@ -166,6 +165,23 @@ struct Record {
     third_party: bool,
     created_at: i64,
 }
+
+impl_from_row!(Record {
+    id,
+    name,
+    kind,
+    secret_hash,
+    redirect_uris,
+    grant_types,
+    post_logout_redirect_uris,
+    audiences,
+    id_token_signed_response_alg,
+    require_pkce,
+    loopback_any_port,
+    id_token_claims,
+    third_party,
+    created_at
+});
 
 impl TryFrom<Record> for Client {
     type Error = StoreError;

@@ -12,6 +12,7 @@ mod clients;
 mod codes_grants;
 mod consents;
 mod keys;
+mod migrations;
 mod postgres;
 mod refresh;
 mod scopes;

@@ -1,11 +1,14 @@
 //! The PostgreSQL engine: for self-hosting and for several instances sharing one database.
 
+use std::sync::LazyLock;
+
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::StoreResult;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| super::migrations::migrator(super::Backend::Postgres));
 
 /// The advisory lock that serialises gatehouse's rare read-then-write transactions
 /// (first key, key rotation) across instances. Any constant will do; this one spells "gate".

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::StoreResult;
-use super::sql::{SqlStore, on_pool, parse_json};
+use super::sql::{SqlStore, impl_from_row, on_pool, parse_json};
 
 /// A scope beyond OpenID Connect's own, and the user claims it releases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,18 +35,19 @@ pub trait Scopes {
     async fn list_presets(&self) -> StoreResult<Vec<PresetRow>>;
 }
 
-#[derive(sqlx::FromRow)]
 struct ScopeRecord {
     name: String,
     claims: String,
     id_token: bool,
 }
 
-#[derive(sqlx::FromRow)]
 struct PresetRecord {
     name: String,
     claims: String,
 }
+
+impl_from_row!(ScopeRecord { name, claims, id_token });
+impl_from_row!(PresetRecord { name, claims });
 
 #[async_trait]
 impl Scopes for SqlStore {

@@ -83,6 +83,7 @@ macro_rules! impl_from_row {
             Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         {
             fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
                 Ok(Self { $($field: row.try_get(stringify!($field))?),* })

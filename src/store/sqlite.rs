@@ -1,14 +1,16 @@
 //! The SQLite engine: the embedded default, one file in WAL mode.
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Sqlite, SqliteConnection, Transaction};
 
 use super::{StoreError, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| super::migrations::migrator(super::Backend::Sqlite));
 
 /// Opens (creating if missing) the file a `sqlite:` URL names and migrates it.
 pub(super) async fn open(url: &str) -> StoreResult<SqlitePool> {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::sql::{SqlStore, execute, on_pool, parse_json};
+use super::sql::{SqlStore, execute, impl_from_row, on_pool, parse_json};
 use super::{StoreError, StoreResult};
 use crate::clock::UnixTime;
 
@@ -74,7 +74,6 @@ pub trait Users {
 const SELECT: &str = "select id, username, password_hash, disabled, claims, created_at, updated_at from users";
 
 /// A `users` row as read: the claims are JSON text.
-#[derive(sqlx::FromRow)]
 struct Record {
     id: String,
     username: String,
@@ -84,6 +83,8 @@ struct Record {
     created_at: i64,
     updated_at: i64,
 }
+
+impl_from_row!(Record { id, username, password_hash, disabled, claims, created_at, updated_at });
 
 impl TryFrom<Record> for User {
     type Error = StoreError;
