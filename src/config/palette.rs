@@ -134,4 +134,17 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_style_sheet_uses_only_the_declared_palette() {
+        // Colours come only from the properties above (plus the accent, checked at
+        // start), so the pairs checked here are what browsers draw.
+        let css = include_str!("../../templates/base.html");
+        for banned in ["Canvas", "Field", "color-mix", "rgb(", "hsl(", "#"] {
+            assert!(!css.contains(banned), "base.html draws with `{banned}`: declare the colour in palette.rs");
+        }
+        for (name, _) in LIGHT.vars() {
+            assert!(css.contains(&format!("var(--{name})")), "--{name} is declared but never used");
+        }
+    }
 }
