@@ -13,6 +13,7 @@
 //!   ignored. See that module for how to install them.
 
 mod authorize_errors;
+mod branding;
 mod cli;
 mod cli_sessions;
 mod common;

@@ -260,6 +260,10 @@ async fn invalid_configuration_names_the_key() {
     std::fs::write(cli.dir.path().join("broken.toml"), "issuer = \n").unwrap();
     let err = run(&mut cli.command(&["serve", "--config", "broken.toml"]));
     assert!(err.contains("cannot read configuration file broken.toml"), "{err}");
+    let err = run(cli.command(&["serve"]).env("GATEHOUSE_BRANDING_ACCENT", "#ffff00"));
+    assert!(err.contains("`branding.accent`") && err.contains("#ffff00 measures 1.06:1"), "{err}");
+    let err = run(cli.command(&["serve"]).env("GATEHOUSE_BRANDING_LOGO_URL", "/static/logo.svg"));
+    assert!(err.contains("`branding.logo_url`") && err.contains("serves no files"), "{err}");
     let err = run(cli.command(&["migrate"]).env("GATEHOUSE_LOG", "gatehouse=loud"));
     assert!(err.contains("GATEHOUSE_LOG"), "{err}");
     let err = run(cli.command(&["migrate"]).env("GATEHOUSE_DATABASE_URL", "sqlite:/nonexistent/dir/x.db"));

@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use super::{Config, ConfigError, DEFAULT_DATABASE_URL, Issuer, Lifetimes, Overrides, invalid};
+use super::{Branding, Config, ConfigError, DEFAULT_DATABASE_URL, Issuer, Lifetimes, Overrides, invalid};
 use crate::keys::{Alg, Kek};
 
 /// The configuration while its keys are applied; the fields are those of [`Config`],
@@ -26,6 +26,7 @@ pub(super) struct Draft {
     pub(super) encryption_key: Option<Kek>,
     /// The key from `keys.encryption_key_file`, and where that setting came from.
     pub(super) encryption_key_file: Option<(Kek, String)>,
+    pub(super) branding: Branding,
 }
 
 impl Default for Draft {
@@ -44,6 +45,7 @@ impl Default for Draft {
             clock_skew: 30,
             encryption_key: None,
             encryption_key_file: None,
+            branding: Branding::default(),
         }
     }
 }
@@ -96,6 +98,7 @@ impl Draft {
             kek,
             client_ip_header: self.client_ip_header,
             seed: self.seed,
+            branding: self.branding,
             issuer_from_listen,
         })
     }

@@ -1,6 +1,7 @@
 //! Every configuration key, declared once: its name in the TOML file (its environment
 //! variable is derived from it), and how its value is checked and where it goes.
 
+use super::branding;
 use super::draft::Draft;
 use super::value::{Value, parse_duration};
 use super::{ConfigError, Issuer, redact_url};
@@ -38,6 +39,9 @@ pub(super) const KEYS: &[Key] = &[
     key("keys.clock_skew", |d, v| v.duration().map(|s| d.clock_skew = s)),
     key("keys.encryption_key", |d, v| v.check(kek).map(|kek| d.encryption_key = Some(kek))),
     key("keys.encryption_key_file", |d, v| kek_file(v).map(|kek| d.encryption_key_file = Some((kek, v.origin())))),
+    key("branding.name", |d, v| v.check(branding::name).map(|name| d.branding.name = name)),
+    key("branding.logo_url", |d, v| v.check(branding::logo_url).map(|logo| d.branding.logo = Some(logo))),
+    key("branding.accent", |d, v| v.check(branding::accent).map(|accent| d.branding.accent = accent)),
 ];
 
 /// A [`Key`]: shorter than the struct literal, so that each key fits on one line.

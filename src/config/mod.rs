@@ -7,12 +7,16 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod branding;
+pub mod colour;
 mod draft;
 mod issuer;
 mod keys;
+pub mod palette;
 mod source;
 mod value;
 
+pub use branding::Branding;
 pub use issuer::{Issuer, is_loopback};
 pub use source::env_var;
 
@@ -51,6 +55,8 @@ pub struct Config {
     pub client_ip_header: Option<axum::http::HeaderName>,
     /// A seed file applied at every start of `serve`.
     pub seed: Option<std::path::PathBuf>,
+    /// The name, logo and accent colour on the pages.
+    pub branding: Branding,
     /// Whether the issuer was derived from `listen` rather than configured.
     issuer_from_listen: bool,
 }
@@ -69,6 +75,7 @@ impl fmt::Debug for Config {
             .field("rotate_every", &self.rotate_every)
             .field("clock_skew", &self.clock_skew)
             .field("kek", &self.kek)
+            .field("branding", &self.branding)
             .finish()
     }
 }

@@ -100,7 +100,7 @@ fn render_form(state: &AppState, form: &Form) -> Response {
         username: &form.username,
         error: message.as_deref(),
         dev: form.dev.as_ref(),
-        dev_banner: pages::in_dev_mode(),
+        layout: pages::Layout::current(),
     };
     let mut response = pages::render(status, &page);
     if let Some(Failure::Throttled(wait)) = &form.failure {

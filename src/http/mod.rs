@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
     let prefix = state.config.issuer.path().to_owned();
     let app = if prefix.is_empty() { routes } else { Router::new().nest(&prefix, routes) };
     let https = state.config.issuer.is_https();
+    let brand = Arc::new(state.config.branding.clone());
     let dev = state.dev.is_some().then(|| state.clone());
     let app = app.with_state(state);
     // Under dev, every page says so (see `pages::in_dev_mode`), and requests are logged.
@@ -136,7 +137,8 @@ pub fn router(state: AppState) -> Router {
             .layer(axum::middleware::from_fn_with_state(state, dev::requests::record)),
         None => app,
     };
-    app.layer(axum::middleware::from_fn_with_state(Arc::<str>::from(prefix), refusal::log))
+    app.layer(axum::middleware::from_fn_with_state(brand, pages::branded))
+        .layer(axum::middleware::from_fn_with_state(Arc::<str>::from(prefix), refusal::log))
         .layer(axum::middleware::map_response(move |response| security_headers(response, https)))
 }
 

@@ -1,10 +1,44 @@
 //! HTML pages (askama templates under `templates/`): never framed, never cached.
+//!
+//! Every page struct carries a [`Layout`] (`layout: Layout::current()`), which
+//! `base.html` draws: the dev banner, the branding and the palette.
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::config::Branding;
+use crate::config::colour::Rgb;
+use crate::config::palette::{DARK, LIGHT};
 use crate::oauth::dev::DevForm;
+
+/// What the frame around every page (`base.html`) shows.
+pub(super) struct Layout {
+    /// Whether the banner shows (dev mode).
+    pub dev_banner: bool,
+    /// The organisation's name, logo and accent colour.
+    pub brand: Arc<Branding>,
+}
+
+impl Layout {
+    /// The layout for the request being served: its branding, and the banner under dev.
+    pub(super) fn current() -> Self {
+        let brand = BRAND.try_with(Arc::clone).unwrap_or_default();
+        Self { dev_banner: in_dev_mode(), brand }
+    }
+
+    /// The light palette's custom properties.
+    pub(super) fn light(&self) -> [(&'static str, Rgb); 11] {
+        LIGHT.vars()
+    }
+
+    /// The dark palette's custom properties.
+    pub(super) fn dark(&self) -> [(&'static str, Rgb); 11] {
+        DARK.vars()
+    }
+}
 
 /// The login form.
 #[derive(Template)]
@@ -24,8 +58,8 @@ pub(super) struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Under dev mode: the claims field and the presets' names.
     pub dev: Option<&'a DevForm>,
-    /// Whether the banner shows (dev mode).
-    pub dev_banner: bool,
+    /// The frame: banner and branding.
+    pub layout: Layout,
 }
 
 /// An error shown to the user instead of a redirect.
@@ -36,13 +70,25 @@ pub(super) struct ErrorPage<'a> {
     pub title: &'a str,
     /// What went wrong, for the person reading it.
     pub message: &'a str,
-    /// Whether the banner shows (dev mode).
-    pub dev_banner: bool,
+    /// The frame: banner and branding.
+    pub layout: Layout,
 }
 
 tokio::task_local! {
     /// Set for the requests `gatehouse dev` serves, so that every page shows the banner.
     static DEV_MODE: ();
+    /// The configured branding, set for every request (pages are rendered from
+    /// handlers and extractors alike, so it travels with the request, not as an argument).
+    static BRAND: Arc<Branding>;
+}
+
+/// Middleware: the pages rendered for the request carry `brand`.
+pub(super) async fn branded(
+    axum::extract::State(brand): axum::extract::State<Arc<Branding>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    BRAND.scope(brand, next.run(request)).await
 }
 
 /// Middleware, installed only in dev mode: the pages rendered for the request show
@@ -56,6 +102,16 @@ pub(super) fn in_dev_mode() -> bool {
     DEV_MODE.try_with(|()| ()).is_ok()
 }
 
+/// The pages' policy without a logo.
+const NO_IMAGES_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The pages' policy: nothing but the inline style sheet, and the logo's origin for
+/// images if there is a logo; never framed (CSP Level 3, `frame-ancestors`).
+fn content_security_policy(brand: &Branding) -> String {
+    let images = brand.logo.as_ref().map(|logo| format!("; img-src {}", logo.origin)).unwrap_or_default();
+    format!("default-src 'none'; style-src 'unsafe-inline'{images}; frame-ancestors 'none'; base-uri 'none'")
+}
+
 /// Renders a page with the headers every HTML response carries.
 pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
@@ -63,12 +119,11 @@ pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
             let mut response = (status, Html(body)).into_response();
             let headers = response.headers_mut();
             headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-            );
+            // An origin's ASCII serialisation is always a valid header value; were it
+            // not, the page would lose its logo, never its policy.
+            let csp = HeaderValue::from_str(&content_security_policy(&Layout::current().brand))
+                .unwrap_or_else(|_| HeaderValue::from_static(NO_IMAGES_POLICY));
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }

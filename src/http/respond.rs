@@ -23,7 +23,7 @@ pub(super) fn see_other(location: &str) -> Response {
 /// redirect URI may not be trusted).
 pub(super) fn error_page(status: StatusCode, message: &str) -> Response {
     let title = if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
-    pages::render(status, &pages::ErrorPage { title, message, dev_banner: pages::in_dev_mode() })
+    pages::render(status, &pages::ErrorPage { title, message, layout: pages::Layout::current() })
 }
 
 /// The page for a failure on the server's side (already logged where it happened).
