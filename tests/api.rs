@@ -11,9 +11,12 @@
 //! - `rp_libraries` runs relying-party libraries in Node and Python; without their
 //!   dependencies in `tests/rp/` (and without `CI`) those tests are reported as
 //!   ignored. See that module for how to install them.
+//! - `browser` drives Debian's headless Chromium through the pages; without it and
+//!   `tests/browser/node_modules` (and without `CI`) it is reported as ignored.
 
 mod authorize_errors;
 mod branding;
+mod browser;
 mod cli;
 mod cli_sessions;
 mod common;

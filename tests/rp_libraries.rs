@@ -16,15 +16,12 @@
 //! configuration snippets are checked against the scripts here too, always.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{Dev, LABELS, location, query};
+use crate::common::{Dev, LABELS, Script, location, query};
 
 /// How long a script may take to start its runtime, log in and print.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -63,7 +60,11 @@ async fn logs_the_demo_user_in(library: &str, program: &str, script: &str) {
     let env = printed_env(&dev);
     let (program, script) = (program.to_owned(), script.to_owned());
 
-    let result = tokio::task::spawn_blocking(move || run_script(&program, &script, &env)).await.unwrap();
+    let result = tokio::task::spawn_blocking(move || {
+        Script { program: &program, args: &[&script], env: &env, timeout: SCRIPT_TIMEOUT, install: INSTALL }.run()
+    })
+    .await
+    .unwrap();
 
     let demo = demo_user(&dev).await;
     assert_eq!(demo["email"], "demo@example.com", "{demo}");
@@ -83,44 +84,6 @@ async fn logs_the_demo_user_in(library: &str, program: &str, script: &str) {
 fn printed_env(dev: &Dev) -> Vec<(String, String)> {
     let labels = LABELS.iter().filter(|label| **label != "headless login");
     labels.map(|label| (format!("GATEHOUSE_{}", label.to_uppercase().replace(' ', "_")), dev.get(label))).collect()
-}
-
-/// Runs `program script` in the repository with `env` (and `PATH`) only, and returns
-/// the JSON of the last line it prints; fails if it fails or takes too long.
-fn run_script(program: &str, script: &str, env: &[(String, String)]) -> Value {
-    let mut child = Command::new(program)
-        .arg(script)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}; {INSTALL}"));
-    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        let _ = done.send(text);
-    });
-    // The script closes its stdout when it exits.
-    let printed = finished.recv_timeout(SCRIPT_TIMEOUT);
-    if printed.is_err() {
-        let _ = child.kill();
-    }
-    let status = child.wait().unwrap();
-    let errors = errors.join().unwrap();
-    let printed = printed.unwrap_or_else(|_| panic!("{script} took more than {SCRIPT_TIMEOUT:?}: {errors}"));
-    assert!(status.success(), "{script} failed ({status}):\n{errors}\n{printed}");
-    let last = printed.lines().last().unwrap_or_else(|| panic!("{script} printed nothing: {errors}"));
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{script} printed {last:?}, not JSON: {e}"))
 }
 
 /// What the provider says about the demo user: its userinfo, for tokens from the
