@@ -40,6 +40,40 @@ pub(super) struct ErrorPage<'a> {
     pub dev_banner: bool,
 }
 
+/// The logout confirmation: "Sign out of ...?".
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub(super) struct LogoutPage<'a> {
+    /// What the user signs out of: the issuer's host.
+    pub site: &'a str,
+    /// The signed-in user's username.
+    pub username: &'a str,
+    /// The client's name, if the client is known.
+    pub client_name: Option<&'a str>,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The request's parameters, carried back as hidden fields.
+    pub fields: &'a [(&'static str, String)],
+    /// Whether the banner shows (dev mode).
+    pub dev_banner: bool,
+}
+
+/// The end of a logout (or of its refusal by the user): what is signed in now.
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub(super) struct LoggedOutPage<'a> {
+    /// What the user signed out of: the issuer's host.
+    pub site: &'a str,
+    /// False when the user chose to stay signed in.
+    pub signed_out: bool,
+    /// Whether the application's `post_logout_redirect_uri` was not recognised.
+    pub unrecognised_uri: bool,
+    /// Whether the banner shows (dev mode).
+    pub dev_banner: bool,
+}
+
 tokio::task_local! {
     /// Set for the requests `gatehouse dev` serves, so that every page shows the banner.
     static DEV_MODE: ();
