@@ -110,12 +110,20 @@ async fn a_tied_hint_logs_out_and_redirects_with_state(backend: Backend) {
     let cookies = s.browser.cookies.clone();
 
     let params = [("id_token_hint", s.id_token.as_str()), ("post_logout_redirect_uri", BYE), ("state", "st 1")];
+    app.log.new_lines();
     let response = logout(&app, &mut s.browser, &params).await;
 
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "https://rp.example/bye?state=st+1");
     assert!(clears_cookie(&response), "{:?}", response.headers());
     assert_eq!(sessions(&app, &alice).await, 0);
+    let line = app.log.one_line();
+    assert_eq!((&*line.level, &*line.target, &*line.message), ("INFO", "gatehouse::oauth::logout", "logged out"));
+    let sid = crate::common::jwt_claims(&s.id_token)["sid"].as_str().unwrap().to_owned();
+    assert_eq!(line.field("user"), Some(alice.as_str()), "{line:#?}");
+    assert_eq!(line.field("sid"), Some(sid.as_str()), "{line:#?}");
+    assert_eq!(line.field("client"), Some("rp"), "{line:#?}");
+    assert_eq!(line.field("grants_revoked"), Some("1"), "the online grant, not the offline one: {line:#?}");
     assert_eq!(s.browser.cookies["gatehouse_session"], "", "the browser dropped its cookie");
     // A browser that kept the old cookie: the session is gone all the same.
     let mut old = Browser { cookies, ..Browser::default() };
@@ -192,8 +200,12 @@ async fn bad_hints_are_refused_and_change_nothing(backend: Backend) {
     ];
     for (case, mut params, text) in cases {
         params.extend([("post_logout_redirect_uri", BYE), ("state", "s")]);
+        app.log.new_lines();
         let response = logout(&app, &mut s.browser, &params).await;
         assert_eq!(response.status(), 400, "{case}");
+        let named = (case == "client_id not in aud").then_some("other");
+        let line = app.log.one_refusal("/logout", named, Some("invalid_request"));
+        assert!(line.message.contains(text), "{case}: {line:#?}");
         assert!(response.headers().get("location").is_none(), "{case}");
         assert!(!clears_cookie(&response), "{case}");
         let html = response.text().await.unwrap();
@@ -266,6 +278,14 @@ async fn without_a_session_nothing_ends(backend: Backend) {
     assert_eq!(location(&response), "https://rp.example/bye?state=s");
     // The other browser's session was no one's business.
     assert_eq!(app.userinfo_status(&s.access_token).await, 200);
+
+    // A browser whose session has ended by itself (unused for the idle lifetime).
+    let mut idle = s.browser;
+    app.clock.advance(Duration::from_secs(9 * 60 * 60));
+    let response = logout(&app, &mut idle, &[("id_token_hint", s.id_token.as_str())]).await;
+    assert_eq!(response.status(), 200);
+    assert!(clears_cookie(&response), "the dead cookie is removed");
+    assert!(response.text().await.unwrap().contains("You are signed out"));
 }
 
 async fn duplicated_parameters_are_refused(backend: Backend) {

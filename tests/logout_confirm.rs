@@ -72,8 +72,11 @@ async fn the_confirmation_needs_its_csrf_token(backend: Backend) {
     let other = logged_in(&app, &client).await;
     let theirs = gatehouse::oauth::logout::csrf_token(&other.browser.cookies["gatehouse_session"]);
     for (case, csrf) in [("a wrong token", "x"), ("another session's token", theirs.as_str())] {
+        app.log.new_lines();
         let response = s.browser.post(&app, "/logout", &[("csrf", csrf), ("action", "logout")]).await;
         assert_eq!(response.status(), 403, "{case}");
+        let line = app.log.one_refusal("/logout", None, Some("invalid_request"));
+        assert!(line.message.contains("CSRF token"), "{case}: {line:#?}");
         assert!(response.headers().get("location").is_none());
         assert!(response.text().await.unwrap().contains("The form has expired"), "{case}");
     }
