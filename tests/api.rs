@@ -35,6 +35,8 @@ mod input;
 mod keys;
 mod limits;
 mod login_errors;
+mod logout;
+mod logout_confirm;
 mod memory;
 mod refresh;
 mod refusals;

@@ -37,6 +37,7 @@ async fn discovery_lists_the_required_metadata(backend: Backend) {
     );
     assert_eq!(meta["revocation_endpoint"], app.url("/revoke"));
     assert_eq!(meta["introspection_endpoint"], app.url("/introspect"));
+    assert_eq!(meta["end_session_endpoint"], app.url("/logout"), "RP-Initiated Logout 1.0 §2.1");
     assert_eq!(meta["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(
         meta["token_endpoint_auth_methods_supported"],
@@ -63,7 +64,7 @@ async fn routes_live_under_an_issuer_path(backend: Backend) {
     let meta = app.discovery().await;
 
     assert_eq!(meta["issuer"], app.issuer.as_str());
-    for key in ["authorization_endpoint", "token_endpoint", "jwks_uri"] {
+    for key in ["authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint"] {
         let url = meta[key].as_str().unwrap();
         assert!(url.starts_with(&format!("{}/", app.issuer)), "{key}: {url}");
     }

@@ -33,7 +33,12 @@ const INSTALL: &str = "install the relying parties' dependencies: npm ci --prefi
 #[tokio::test]
 #[cfg_attr(not(rp_tests), ignore = "needs tests/rp/node_modules and tests/rp/.venv: see tests/rp_libraries.rs")]
 async fn openid_client_logs_the_demo_user_in() {
-    logs_the_demo_user_in("openid-client", "node", "tests/rp/openid-client.mjs").await;
+    let result = logs_the_demo_user_in("openid-client", "node", "tests/rp/openid-client.mjs").await;
+    // Then the library's end-session URL logs the user out: a silent request in the
+    // same browser, a code before, answers login_required after.
+    assert_eq!(result["logout"]["end_session_status"], 200, "{result}");
+    assert_eq!(result["logout"]["prompt_none_before"], "code", "{result}");
+    assert_eq!(result["logout"]["prompt_none_after"], "login_required", "{result}");
 }
 
 #[tokio::test]
@@ -50,7 +55,8 @@ async fn authlib_logs_the_demo_user_in() {
 
 /// Starts `gatehouse dev`, runs `program script` with what it printed, and checks the
 /// script logged in the demo user: the `sub` and `email` the provider gives for them.
-async fn logs_the_demo_user_in(library: &str, program: &str, script: &str) {
+/// Returns what the script printed.
+async fn logs_the_demo_user_in(library: &str, program: &str, script: &str) -> Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for needed in ["tests/rp/node_modules", "tests/rp/.venv"] {
         assert!(root.join(needed).is_dir(), "{needed} is missing: {INSTALL}");
@@ -76,6 +82,7 @@ async fn logs_the_demo_user_in(library: &str, program: &str, script: &str) {
     // the ID token too, where libraries such as express-openid-connect look.
     assert_eq!(result["claims"]["email"], demo["email"], "{result}");
     assert_eq!(result["claims"]["name"], "Demo User", "{result}");
+    result
 }
 
 /// The printed values as the scripts read them: `GATEHOUSE_` and the label in

@@ -75,6 +75,13 @@ impl Cookies {
         // Values are base64url and paths come from a parsed URL: always valid header text.
         HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
+
+    /// A `Set-Cookie` value that removes the cookie: empty, `Max-Age=0`, and the same
+    /// name and attributes, so that it replaces the one set (RFC 6265 §5.3 step 11).
+    pub(super) fn clear(&self, cookie: Cookie) -> HeaderValue {
+        let cookie = format!("{}=; Max-Age=0; {}", self.name(cookie), self.attributes);
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
 }
 
 #[cfg(test)]
@@ -109,5 +116,15 @@ mod tests {
         assert!(a.name(Cookie::Session).starts_with("__Host-gatehouse_session-"));
         assert_ne!(a.name(Cookie::Session), b.name(Cookie::Session), "tenants on one host keep apart");
         assert!(a.set(Cookie::Browser, "v").to_str().unwrap().ends_with("=v; Path=/; HttpOnly; SameSite=Lax; Secure"));
+    }
+
+    #[test]
+    fn clearing_a_cookie_keeps_its_name_and_attributes() {
+        let jar = cookies("https://id.example/a");
+        let name = jar.name(Cookie::Session).to_owned();
+        let cleared = jar.clear(Cookie::Session);
+        assert_eq!(cleared, format!("{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure").as_str());
+        let local = cookies("http://127.0.0.1:8080/t");
+        assert_eq!(local.clear(Cookie::Session), "gatehouse_session=; Max-Age=0; Path=/t; HttpOnly; SameSite=Lax");
     }
 }

@@ -21,6 +21,8 @@ struct Metadata<'a> {
     revocation_endpoint: String,
     introspection_endpoint: String,
     jwks_uri: String,
+    /// RP-Initiated Logout 1.0 §2.1.
+    end_session_endpoint: String,
     scopes_supported: Vec<&'a str>,
     response_types_supported: &'a [&'a str],
     response_modes_supported: &'a [&'a str],
@@ -50,6 +52,7 @@ pub(super) fn document(config: &Config, custom: &[ScopeRow]) -> Vec<u8> {
         revocation_endpoint: issuer.endpoint("/revoke"),
         introspection_endpoint: issuer.endpoint("/introspect"),
         jwks_uri: issuer.endpoint("/jwks"),
+        end_session_endpoint: issuer.endpoint("/logout"),
         scopes_supported: scope::SUPPORTED.iter().copied().chain(custom.iter().map(|s| s.name.as_str())).collect(),
         response_types_supported: &["code"],
         response_modes_supported: &["query"],

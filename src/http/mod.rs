@@ -11,6 +11,7 @@ mod extract;
 mod health;
 mod jwks;
 mod login;
+mod logout;
 mod pages;
 mod refusal;
 mod respond;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/introspect", post(token::introspect))
         .route("/authorize", get(authorize::handle).post(authorize::handle))
         .route("/login", get(login::handle).post(login::handle))
+        .route("/logout", get(logout::handle).post(logout::handle))
         .route("/healthz", get(health::get));
     // The test fixture's control API exists only in dev mode: under `serve` its paths
     // are unknown ones.

@@ -74,6 +74,36 @@ pub(super) struct ErrorPage<'a> {
     pub layout: Layout,
 }
 
+/// The logout confirmation: "Sign out of <organisation>?".
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub(super) struct LogoutPage<'a> {
+    /// The signed-in user's username.
+    pub username: &'a str,
+    /// The client's name, if the client is known.
+    pub client_name: Option<&'a str>,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The request's parameters, carried back as hidden fields.
+    pub fields: &'a [(&'static str, String)],
+    /// The frame: banner and branding.
+    pub layout: Layout,
+}
+
+/// The end of a logout (or of its refusal by the user): what is signed in now.
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub(super) struct LoggedOutPage {
+    /// False when the user chose to stay signed in.
+    pub signed_out: bool,
+    /// Whether the application's `post_logout_redirect_uri` was not recognised.
+    pub unrecognised_uri: bool,
+    /// The frame: banner and branding.
+    pub layout: Layout,
+}
+
 tokio::task_local! {
     /// Set for the requests `gatehouse dev` serves, so that every page shows the banner.
     static DEV_MODE: ();

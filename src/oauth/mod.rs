@@ -1,6 +1,6 @@
 //! Protocol rules, free of HTTP and SQL: each rule is a small function that returns a
 //! checked value or says what is wrong. Handlers call one entry point per endpoint
-//! with a [`Context`]: `authorize::authorize`, `login::{show, finish}`,
+//! with a [`Context`]: `authorize::authorize`, `login::{show, finish}`, `logout::logout`,
 //! `grant::exchange`, `revocation::{revoke, introspect}`, `userinfo::userinfo`.
 
 pub mod authorize;
@@ -15,6 +15,7 @@ pub mod fixture_login;
 pub mod grant;
 pub mod jwt;
 pub mod login;
+pub mod logout;
 pub mod mint;
 pub mod params;
 pub mod pkce;

@@ -117,7 +117,7 @@ impl Captured {
 }
 
 /// The fields a gatehouse line may end with.
-const FIELDS: [&str; 6] = ["endpoint", "client", "user", "error", "token", "grant"];
+const FIELDS: [&str; 8] = ["endpoint", "client", "user", "error", "token", "grant", "sid", "grants_revoked"];
 
 /// A line as the `fmt` formatter writes it: `<time> <LEVEL> <target>: <message> <key>=<value>…`.
 #[derive(Debug)]

@@ -1,12 +1,14 @@
 // openid-client (panva, v6) logs the demo user of `gatehouse dev` in, headlessly:
 // discovery, authorization code + PKCE + nonce + state for the confidential client,
 // ID token validated by the library (JWKS signature, iss, aud, nonce, and the `iss`
-// response parameter of RFC 9207), userinfo, then a refresh.
+// response parameter of RFC 9207), userinfo, then a refresh; then RP-initiated logout
+// with the library's end-session URL (`buildEndSessionUrl`), after which a silent
+// (`prompt=none`) request in the same browser must answer `login_required`.
 //
 //   GATEHOUSE_ISSUER=http://127.0.0.1:8080 GATEHOUSE_CLIENT_ID=demo \
 //   GATEHOUSE_CLIENT_SECRET=… GATEHOUSE_USERNAME=demo node tests/rp/openid-client.mjs
 //
-// Prints one JSON line {library, claims, userinfo, refreshed}; exits 1 on any failure.
+// Prints one JSON line {library, claims, userinfo, refreshed, logout}; exits 1 on any failure.
 import * as client from 'openid-client'
 
 const env = (name, fallback) => {
@@ -51,6 +53,8 @@ async function main() {
     throw new Error(`authorization request answered ${answer.status}, not a redirect: ${await answer.text()}`)
   }
   const callbackUrl = new URL(location)
+  // The browser's cookies: the session the login started.
+  const cookie = answer.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
 
   const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
     pkceCodeVerifier: codeVerifier,
@@ -67,7 +71,31 @@ async function main() {
     throw new Error('the refresh did not rotate the refresh token')
   }
 
-  console.log(JSON.stringify({ library: 'openid-client', claims, userinfo, refreshed: true }))
+  // A silent request in the same browser, as the library builds it: a code while the
+  // session lives, `login_required` once the user logged out.
+  const silent = async () => {
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      prompt: 'none',
+    })
+    const back = await fetch(url, { redirect: 'manual', headers: { cookie } })
+    const params = new URL(back.headers.get('location')).searchParams
+    return params.get('error') ?? (params.get('code') ? 'code' : 'nothing')
+  }
+  const before = await silent()
+  if (before !== 'code') throw new Error(`the session did not answer prompt=none: ${before}`)
+  const endSessionUrl = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token })
+  const ended = await fetch(endSessionUrl, { redirect: 'manual', headers: { cookie } })
+  const page = await ended.text()
+  if (ended.status !== 200 || !page.includes('You are signed out')) {
+    throw new Error(`the end-session URL answered ${ended.status}: ${page}`)
+  }
+  const logout = { end_session_status: ended.status, prompt_none_before: before, prompt_none_after: await silent() }
+
+  console.log(JSON.stringify({ library: 'openid-client', claims, userinfo, refreshed: true, logout }))
 }
 
 main().catch((error) => {
