@@ -4,6 +4,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::oauth::consent::ScopeLine;
 use crate::oauth::dev::DevForm;
 
 /// The login form.
@@ -24,6 +25,26 @@ pub(super) struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Under dev mode: the claims field and the presets' names.
     pub dev: Option<&'a DevForm>,
+    /// Whether the banner shows (dev mode).
+    pub dev_banner: bool,
+}
+
+/// The consent page.
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub(super) struct ConsentPage<'a> {
+    /// Who is asking: the client's name, or its id.
+    pub client_name: &'a str,
+    /// Who is signed in.
+    pub username: &'a str,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The pending request's id.
+    pub request_id: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The requested scopes, in plain words.
+    pub scopes: &'a [ScopeLine],
     /// Whether the banner shows (dev mode).
     pub dev_banner: bool,
 }
