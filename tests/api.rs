@@ -18,6 +18,7 @@ mod cli_sessions;
 mod common;
 mod consent;
 mod consent_cli;
+mod consent_dev;
 mod consent_errors;
 mod dev;
 mod dev_api;

@@ -15,8 +15,7 @@ backend_tests!(
     prompt_none_answers_consent_required_until_consented,
     deny_answers_access_denied_and_records_nothing,
     client_names_are_escaped_on_the_consent_page,
-    fixture_logins_record_the_consent,
-    dev_auto_login_still_asks_third_party_consent,
+    a_relying_party_library_logs_in_through_the_consent_page,
 );
 
 /// A third-party client `shop` named `name`, which may refresh.
@@ -90,9 +89,13 @@ async fn login_then_consent_then_a_code_that_redeems(backend: Backend) {
     }
     assert_eq!(stored(&app, &alice, &client).await, None, "not before the answer");
 
+    app.log.new_lines();
     let done = browser.consent(&app, to_consent, "allow").await;
     let back = redirect(&done);
     assert!(back.as_str().starts_with(&client.redirect_uri), "{back}");
+    let said = format!("user {alice} consented to client shop for scope openid profile email offline_access");
+    let line = app.log.one_line();
+    assert!(line.level == "INFO" && line.message.starts_with(&said), "{line:#?}");
     assert_eq!(query(&back, "state").as_deref(), Some("st-123"));
     assert_eq!(query(&back, "iss").as_deref(), Some(app.issuer.as_str()));
     let tokens = app.redeem(&client, &query(&back, "code").unwrap()).await;
@@ -194,7 +197,10 @@ async fn deny_answers_access_denied_and_records_nothing(backend: Backend) {
     let to_consent = browser.authorize(&app, &auth_params(&client, "openid email")).await;
     let request = location(&to_consent).split("request=").nth(1).unwrap().to_owned();
 
+    app.log.new_lines();
     let back = redirect(&browser.consent(&app, to_consent, "deny").await);
+    let line = app.log.one_refusal("/consent", Some("shop"), Some("access_denied"));
+    assert_eq!(line.message, "refused: the user denied the request");
     assert!(back.as_str().starts_with(&client.redirect_uri), "{back}");
     assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&back, "error_description").as_deref(), Some("the user denied the request"));
@@ -220,44 +226,46 @@ async fn client_names_are_escaped_on_the_consent_page(backend: Backend) {
     assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38; co"), "{html}");
 }
 
-async fn fixture_logins_record_the_consent(backend: Backend) {
-    let app = TestApp::spawn_dev(backend).await;
+async fn a_relying_party_library_logs_in_through_the_consent_page(backend: Backend) {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, RedirectUrl,
+        TokenResponse,
+    };
+    let app = TestApp::spawn(backend).await;
     let client = third_party(&app, "Corner Shop").await;
-    let (_, alice) = app.dev("POST", "/users", Some(serde_json::json!({"username": "alice"}))).await;
-    let alice = alice["sub"].as_str().unwrap().to_owned();
-    let body = serde_json::json!({"username": "alice", "client_id": "shop", "redirect_uri": client.redirect_uri,
-        "scope": "openid email", "code_challenge": crate::common::CHALLENGE, "code_challenge_method": "S256"});
+    let sub = app.alice().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &http).await;
+    let rp = CoreClient::from_provider_metadata(
+        metadata.unwrap(),
+        ClientId::new(client.id.clone()),
+        client.secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(client.redirect_uri.clone()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state, nonce) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(openidconnect::Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
 
-    let (status, answer) = app.dev("POST", "/login", Some(body)).await;
-
-    assert_eq!(status, 200, "{answer}");
-    let tokens = app.redeem(&client, answer["code"].as_str().unwrap()).await;
-    assert!(tokens["id_token"].is_string(), "{tokens}");
-    assert_eq!(stored(&app, &alice, &client).await.as_deref(), Some("openid email"));
-    // A browser of the same user is not asked for what the fixture consented to.
     let mut browser = Browser::default();
-    let mut params = auth_params(&client, "openid email");
-    params.push(("login_hint", "alice"));
-    let back = redirect(&browser.authorize(&app, &params).await);
-    assert!(query(&back, "code").is_some(), "{back}");
-}
-
-async fn dev_auto_login_still_asks_third_party_consent(backend: Backend) {
-    let app = TestApp::spawn_dev(backend).await;
-    let client = third_party(&app, "Corner Shop").await;
-    let (status, _) = app.dev("POST", "/users", Some(serde_json::json!({"username": "alice"}))).await;
-    assert_eq!(status, 201);
-    let mut browser = Browser::default();
-    let mut params = auth_params(&client, "openid email");
-    params.push(("login_hint", "alice"));
-
-    let to_consent = browser.authorize(&app, &params).await;
-
-    assert_eq!(to_consent.status(), 303);
-    assert!(location(&to_consent).starts_with("/consent?request="), "{}", location(&to_consent));
-    assert!(browser.set_cookies.iter().any(|c| c.starts_with("gatehouse_session=")), "logged in");
-    assert!(browser.set_cookies.iter().any(|c| c.starts_with("gatehouse_browser=")), "bound to this browser");
+    let to_login = browser.get(&app, auth_url.as_str()).await;
+    let to_consent = browser.log_in(&app, to_login, "alice", "wonderland").await;
     let back = redirect(&browser.consent(&app, to_consent, "allow").await);
-    let tokens = app.redeem(&client, &query(&back, "code").unwrap()).await;
-    assert!(tokens["id_token"].is_string(), "{tokens}");
+    assert_eq!(query(&back, "state").as_deref(), Some(state.secret().as_str()));
+
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(query(&back, "code").unwrap()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("the token endpoint answers");
+    let clock = app.clock.clone();
+    let id_verifier =
+        rp.id_token_verifier().set_time_fn(move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap());
+    let claims = tokens.id_token().expect("an ID token").claims(&id_verifier, &nonce).expect("it verifies");
+    assert_eq!(claims.subject().as_str(), sub);
 }
