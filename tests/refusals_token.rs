@@ -108,6 +108,8 @@ async fn a_refused_refresh_is_logged(backend: Backend) {
     app.alice().await;
     let tokens = login_tokens(&app, &client, "openid offline_access").await;
     let refresh_token = s(&tokens, "refresh_token");
+    // Past the consent page's info line (prompt=consent): only the refusals count here.
+    app.log.new_lines();
 
     assert_eq!(app.refresh(&client, &refresh_token, Some("openid email")).await.status(), 400);
     let line = app.log.one_refusal("/token", Some("rp"), Some("invalid_scope"));
@@ -151,6 +153,8 @@ async fn userinfo_refusals_are_logged(backend: Backend) {
     let tokens = login_tokens(&app, &client, "openid").await;
     let access = s(&tokens, "access_token");
     let bogus = "not-a-token-but-a-secret-looking-string";
+    // Past the consent page's info line (prompt=consent): only the refusals count here.
+    app.log.new_lines();
 
     assert_eq!(app.userinfo_status(bogus).await, 401);
     let line = app.log.one_refusal("/userinfo", None, Some("invalid_token"));

@@ -10,6 +10,7 @@ use super::extract::PageParams;
 use super::refusal::attach;
 use super::respond::{error_page, see_other, server_error_page};
 use crate::oauth::authorize::{self, Outcome};
+use crate::oauth::consent::Step;
 use crate::oauth::login::Browser;
 
 /// Handles an authorization request, as a GET query or a form POST.
@@ -38,11 +39,8 @@ pub(super) async fn handle(
             let response = see_other(&redirect.url(state.config.issuer.as_str()));
             attach(&redirect.error, Some(redirect.client_id.as_str()), response)
         }
-        Ok(Outcome::LoggedIn { redirect, session_cookie }) => {
-            let mut response = see_other(&redirect);
-            response.headers_mut().append(header::SET_COOKIE, state.cookies.set(Cookie::Session, &session_cookie));
-            response
-        }
+        Ok(Outcome::LoggedIn { step, session_cookie }) => super::consent::step(&state, step, Some(&session_cookie)),
+        Ok(Outcome::Consent(begun)) => super::consent::step(&state, Step::Ask(begun), None),
         Ok(Outcome::Login(begun)) => {
             let issuer = &state.config.issuer;
             let mut response = see_other(&format!("{}/login?request={}", issuer.path(), begun.request_id));

@@ -38,12 +38,7 @@ pub(super) async fn handle(
     };
     match outcome {
         Ok(Outcome::Form(form)) => render_form(&state, &form),
-        Ok(Outcome::LoggedIn { redirect, session_cookie }) => {
-            let mut response = see_other(&redirect);
-            let cookie = state.cookies.set(Cookie::Session, &session_cookie);
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            response
-        }
+        Ok(Outcome::LoggedIn { step, session_cookie }) => super::consent::step(&state, step, Some(&session_cookie)),
         Ok(Outcome::Failed { form, client_id, rejected }) => {
             let wait = match form.failure {
                 Some(Failure::Throttled(wait)) => format!(": blocked for {wait} s more"),
@@ -111,27 +106,28 @@ fn render_form(state: &AppState, form: &Form) -> Response {
 
 /// The page for a login that cannot go on; the log is told why in protocol words.
 fn refused(refusal: login::Refusal) -> Response {
-    let (status, message, why) = match refusal {
-        login::Refusal::NoCookies => (
-            StatusCode::BAD_REQUEST,
-            "Cookies must be enabled to sign in.",
-            "the browser sent no browser cookie (cookies are off or blocked)",
-        ),
-        login::Refusal::NoRequest => (
-            StatusCode::BAD_REQUEST,
-            "The sign-in request is missing.",
-            "the login page was opened without a pending request",
-        ),
-        login::Refusal::Expired => (
-            StatusCode::BAD_REQUEST,
-            "This sign-in link has expired or was already used.",
-            "the pending request has expired, was used already, or is another browser's",
-        ),
-        login::Refusal::FormExpired => (
-            StatusCode::FORBIDDEN,
-            "The form has expired. Go back to the application and try again.",
-            "the form's CSRF token is not this browser's for this request",
-        ),
+    Refusal::new(ErrorCode::InvalidRequest, why(refusal).to_owned()).attach(refusal_page(refusal))
+}
+
+/// What the log says of a login (or consent) that cannot go on.
+pub(super) fn why(refusal: login::Refusal) -> &'static str {
+    match refusal {
+        login::Refusal::NoCookies => "the browser sent no browser cookie (cookies are off or blocked)",
+        login::Refusal::NoRequest => "the page was opened without a pending request",
+        login::Refusal::Expired => "the pending request has expired, was used already, or is another browser's",
+        login::Refusal::FormExpired => "the form's CSRF token is not this browser's for this request",
+    }
+}
+
+/// The page for a login (or consent) that cannot go on.
+pub(super) fn refusal_page(refusal: login::Refusal) -> Response {
+    let (status, message) = match refusal {
+        login::Refusal::NoCookies => (StatusCode::BAD_REQUEST, "Cookies must be enabled to sign in."),
+        login::Refusal::NoRequest => (StatusCode::BAD_REQUEST, "The sign-in request is missing."),
+        login::Refusal::Expired => (StatusCode::BAD_REQUEST, "This sign-in link has expired or was already used."),
+        login::Refusal::FormExpired => {
+            (StatusCode::FORBIDDEN, "The form has expired. Go back to the application and try again.")
+        }
     };
-    Refusal::new(ErrorCode::InvalidRequest, why.to_owned()).attach(error_page(status, message))
+    error_page(status, message)
 }

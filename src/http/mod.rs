@@ -4,6 +4,7 @@
 //! refusals are logged once, by `refusal`).
 
 mod authorize;
+mod consent;
 mod cookies;
 mod dev;
 mod discovery;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/introspect", post(token::introspect))
         .route("/authorize", get(authorize::handle).post(authorize::handle))
         .route("/login", get(login::handle).post(login::handle))
+        .route("/consent", get(consent::handle).post(consent::handle))
         .route("/logout", get(logout::handle).post(logout::handle))
         .route("/healthz", get(health::get));
     // The test fixture's control API exists only in dev mode: under `serve` its paths

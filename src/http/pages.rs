@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::config::Branding;
 use crate::config::colour::Rgb;
 use crate::config::palette::{DARK, LIGHT};
+use crate::oauth::consent::ScopeLine;
 use crate::oauth::dev::DevForm;
 
 /// What the frame around every page (`base.html`) shows.
@@ -58,6 +59,26 @@ pub(super) struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Under dev mode: the claims field and the presets' names.
     pub dev: Option<&'a DevForm>,
+    /// The frame: banner and branding.
+    pub layout: Layout,
+}
+
+/// The consent page.
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub(super) struct ConsentPage<'a> {
+    /// Who is asking: the client's name, or its id.
+    pub client_name: &'a str,
+    /// Who is signed in.
+    pub username: &'a str,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The pending request's id.
+    pub request_id: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The requested scopes, in plain words.
+    pub scopes: &'a [ScopeLine],
     /// The frame: banner and branding.
     pub layout: Layout,
 }

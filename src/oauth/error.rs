@@ -28,6 +28,8 @@ pub enum ErrorCode {
     AccessDenied,
     /// "The Authorization Server requires End-User authentication." (OIDC Core §3.1.2.6)
     LoginRequired,
+    /// "The Authorization Server requires End-User consent." (OIDC Core §3.1.2.6)
+    ConsentRequired,
     /// "The OP does not support use of the request parameter." (OIDC Core §3.1.2.6)
     RequestNotSupported,
     /// "The OP does not support use of the request_uri parameter." (OIDC Core §3.1.2.6)
@@ -54,6 +56,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
@@ -110,6 +113,7 @@ impl OAuthError {
         unsupported_response_type => UnsupportedResponseType,
         invalid_scope => InvalidScope,
         login_required => LoginRequired,
+        consent_required => ConsentRequired,
         invalid_token => InvalidToken,
         insufficient_scope => InsufficientScope,
     }

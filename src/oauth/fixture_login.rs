@@ -5,6 +5,7 @@
 
 use super::Context;
 use super::authorize::{self, AuthorizeError};
+use super::consent::{self, Step};
 use super::error::{ErrorCode, OAuthError};
 use super::grant::{self, TokenResponse};
 use super::login::{self, Browser};
@@ -116,8 +117,14 @@ pub async fn log_in(ctx: &Context<'_>, spec: LoginSpec) -> Result<LoggedIn, Logi
         Err(AuthorizeError::Redirect(redirect)) => return Err(redirect.error.into()),
         Err(AuthorizeError::Server(e)) => return Err(e.into()),
     };
+    // A fixture login acts as the user: it consents for them rather than asking.
+    consent::given_by_fixture(ctx, &request, &user.id).await?;
     let browser = Browser { id: None, session: None, address: None };
-    let (redirect, _session_cookie) = login::log_in(ctx, browser, &request, &user).await?;
+    let (step, _session_cookie) = login::log_in(ctx, browser, &request, &user).await?;
+    let Step::Code(redirect) = step else {
+        tracing::error!(client = %client.id, "dev login: consent was recorded, yet the login asks for it");
+        return Err(LoginError::Server);
+    };
     tracing::info!(user = %user.id, client = %client.id, "dev: logged in {} through the control API", user.username);
     let code = query(&redirect, "code").ok_or(LoginError::Server)?;
     let Some(verifier) = verifier else {

@@ -6,39 +6,29 @@
 
 use std::net::IpAddr;
 
+use super::consent::{self, Step};
 use super::dev::{self, AtLogin, DevForm};
 use super::error::OAuthError;
 use super::params::Params;
 use super::request::AuthorizationRequest;
-use super::response::{ErrorRedirect, issue_code};
-use super::session::Rejected;
-use super::{Context, session, throttle};
+use super::response::ErrorRedirect;
+use super::session::{FormKind, Rejected};
+use super::{Context, pending, session, throttle};
 use crate::secret;
 use crate::store::{PendingRequestRow, User};
 
-/// How long a pending authorization request waits for the user to log in.
-pub const PENDING_LIFETIME: i64 = 15 * 60;
-
-/// A request kept for the login: its id, and the browser id to set when the browser
-/// had none yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Begun {
-    /// The pending request's id, which the login page carries.
-    pub request_id: String,
-    /// A new browser id for the browser's cookie; `None` when it already had one.
-    pub new_browser_id: Option<String>,
-}
+pub use super::pending::{Begun, PENDING_LIFETIME};
 
 /// What the login page answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The login form, perhaps after a failure.
     Form(Form),
-    /// Logged in: send the browser to the client at `redirect` (it carries the code),
-    /// with `session_cookie` as its new session.
+    /// Logged in: the browser goes on to the client with a code, or to the consent
+    /// page, with `session_cookie` as its new session.
     LoggedIn {
-        /// The client's redirect URI with the code, `state` and `iss`.
-        redirect: String,
+        /// Where the browser goes next.
+        step: Step,
         /// The new session cookie's value.
         session_cookie: String,
     },
@@ -110,27 +100,14 @@ pub struct Browser<'a> {
     pub address: Option<IpAddr>,
 }
 
-/// Keeps `request` where any instance can finish it, bound to the browser whose id
+/// Keeps `request` until the user has logged in, bound to the browser whose id
 /// cookie is `browser_id` (a new id when it has none).
 pub async fn begin(
     ctx: &Context<'_>,
     request: &AuthorizationRequest,
     browser_id: Option<&str>,
 ) -> Result<Begun, OAuthError> {
-    let new_browser_id = browser_id.is_none().then(secret::random_token);
-    let browser_id = browser_id.or(new_browser_id.as_deref()).unwrap_or_default();
-    let json = serde_json::to_string(request).map_err(|_| OAuthError::server_error())?;
-    let pending = PendingRequestRow {
-        id: secret::random_token(),
-        client_id: request.client_id.clone(),
-        browser_hash: secret::hash(browser_id),
-        request: json,
-        sid: None,
-        created_at: ctx.now,
-        expires_at: ctx.now + PENDING_LIFETIME,
-    };
-    ctx.store.insert_pending_request(&pending).await?;
-    Ok(Begun { request_id: pending.id, new_browser_id })
+    pending::keep(ctx, request, browser_id, None).await
 }
 
 /// The form for the pending request `params` names, prefilled with `login_hint`.
@@ -156,7 +133,7 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
         Ok(found) => found,
         Err(refusal) => return Ok(Outcome::Refused(refusal)),
     };
-    if !params.get("csrf").is_some_and(|csrf| session::check_csrf(browser_id, &pending.id, csrf)) {
+    if !params.get("csrf").is_some_and(|csrf| session::check_csrf(FormKind::Login, browser_id, &pending.id, csrf)) {
         return Ok(Outcome::Refused(Refusal::FormExpired));
     }
     let store = ctx.store;
@@ -239,27 +216,28 @@ async fn finish_login(
     if store.take_pending_request(&pending.id, ctx.now).await?.is_none() {
         return Ok(Outcome::Refused(Refusal::Expired));
     }
-    let (redirect, session_cookie) = log_in(ctx, browser, request, user).await?;
-    Ok(Outcome::LoggedIn { redirect, session_cookie })
+    let (step, session_cookie) = log_in(ctx, browser, request, user).await?;
+    Ok(Outcome::LoggedIn { step, session_cookie })
 }
 
 /// Logs `user` in for `request` once they are known to be who they say: replaces the
-/// browser's session with a new one and issues the code. After a good password, and
-/// (in dev mode only) for a headless login. Returns the redirect to the client, with
-/// the code, and the new session cookie's value.
+/// browser's session with a new one, then issues the code, or keeps the request for
+/// the consent page when consent is needed (OIDC Core §3.1.2.4). After a good
+/// password, and for a headless or fixture login. Returns the next step and the new
+/// session cookie's value.
 pub(super) async fn log_in(
     ctx: &Context<'_>,
     browser: Browser<'_>,
     request: &AuthorizationRequest,
     user: &User,
-) -> Result<(String, String), OAuthError> {
+) -> Result<(Step, String), OAuthError> {
     // A login replaces the browser's previous session rather than leaving it behind.
     if let Some(old) = browser.session {
         ctx.store.delete_session(&secret::hash(old)).await?;
     }
     let (session_cookie, session) = session::start(ctx.store, user, ctx.lifetimes, ctx.now).await?;
-    let redirect = issue_code(ctx, request, &session).await?;
-    Ok((redirect, session_cookie))
+    let step = consent::code_or_ask(ctx, request, &session, browser.id).await?;
+    Ok((step, session_cookie))
 }
 
 /// The pending request `params` names, if it is live and this browser's.
@@ -276,10 +254,7 @@ async fn pending<'b>(
         Some(pending) if pending.sid.is_none() && secret::verify(browser_id, &pending.browser_hash) => pending,
         _ => return Ok(Err(Refusal::Expired)),
     };
-    let request = serde_json::from_str(&pending.request).map_err(|e| {
-        tracing::error!(error = %e, "a stored authorization request cannot be read");
-        OAuthError::server_error()
-    })?;
+    let request = pending::read(&pending)?;
     Ok(Ok((pending, request, browser_id)))
 }
 
@@ -298,7 +273,7 @@ async fn form(
     Form {
         client_name,
         request_id: pending.id.clone(),
-        csrf: session::csrf_token(browser_id, &pending.id),
+        csrf: session::csrf_token(FormKind::Login, browser_id, &pending.id),
         username: username.to_owned(),
         failure,
         dev,

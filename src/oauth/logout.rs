@@ -248,6 +248,6 @@ mod tests {
         assert!(check_csrf("cookie", &token));
         assert!(!check_csrf("other", &token));
         assert!(!check_csrf("cookie", ""));
-        assert_ne!(token, super::super::session::csrf_token("cookie", ""));
+        assert_ne!(token, super::super::session::csrf_token(super::super::session::FormKind::Login, "cookie", ""));
     }
 }

@@ -1,12 +1,14 @@
 //! Protocol rules, free of HTTP and SQL: each rule is a small function that returns a
 //! checked value or says what is wrong. Handlers call one entry point per endpoint
-//! with a [`Context`]: `authorize::authorize`, `login::{show, finish}`, `logout::logout`,
+//! with a [`Context`]: `authorize::authorize`, `login::{show, finish}`,
+//! `consent::{show, finish}`, `logout::logout`,
 //! `grant::exchange`, `revocation::{revoke, introspect}`, `userinfo::userinfo`.
 
 pub mod authorize;
 pub mod claims;
 pub mod client;
 pub mod client_auth;
+pub mod consent;
 pub mod defects;
 pub mod dev;
 pub mod error;
@@ -18,6 +20,7 @@ pub mod login;
 pub mod logout;
 pub mod mint;
 pub mod params;
+pub mod pending;
 pub mod pkce;
 pub mod request;
 pub mod request_log;

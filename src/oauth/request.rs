@@ -1,5 +1,5 @@
 //! A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1), as the
-//! authorization endpoint produces it and the login step keeps it.
+//! authorization endpoint produces it and the login and consent steps keep it.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +25,8 @@ pub struct AuthorizationRequest {
     pub prompt_none: bool,
     /// `prompt=login`: authenticate again even with a session.
     pub prompt_login: bool,
-    /// `prompt=consent`: the user is to be asked (no screen here, but dev mode's
-    /// headless login steps aside).
+    /// `prompt=consent`: the user is asked on the consent page, whatever they approved
+    /// before and for any client (dev mode's headless login steps aside for it).
     #[serde(default)]
     pub prompt_consent: bool,
     /// Authenticate again if the last authentication is older than this many seconds.

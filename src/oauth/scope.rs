@@ -91,6 +91,16 @@ impl Scope {
         self
     }
 
+    /// This scope's tokens, then those of `other` it lacks, in order, without repeats.
+    pub fn union(mut self, other: &Scope) -> Self {
+        for token in other.tokens() {
+            if !self.has(token) {
+                self.0.push(token.to_owned());
+            }
+        }
+        self
+    }
+
     /// A scope as stored (already checked when it was granted).
     pub fn from_stored(stored: &str) -> Self {
         Self(stored.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect())
@@ -116,6 +126,12 @@ impl std::fmt::Display for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_union_keeps_order_without_repeats() {
+        let union = Scope::from_stored("openid email").union(&Scope::from_stored("profile openid"));
+        assert_eq!(union.to_string(), "openid email profile");
+    }
 
     #[test]
     fn keeps_supported_tokens_in_order_once() {

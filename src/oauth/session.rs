@@ -59,20 +59,41 @@ pub async fn start(
     Ok((cookie, session))
 }
 
-/// The login form's CSRF token: derived from the browser's secret cookie and the
-/// pending request, so only a page served to that browser for that request has it.
-pub fn csrf_token(browser_cookie: &str, request_id: &str) -> String {
+/// Which form a CSRF token is for: a token of one form is no good for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    /// The login form.
+    Login,
+    /// The consent form.
+    Consent,
+}
+
+impl FormKind {
+    /// The domain-separation tag hashed in first.
+    fn tag(self) -> &'static [u8] {
+        match self {
+            Self::Login => b"gatehouse login csrf\0",
+            Self::Consent => b"gatehouse consent csrf\0",
+        }
+    }
+}
+
+/// A form's CSRF token: derived from the form's kind, the browser's secret cookie and
+/// the pending request, so only a page of that kind served to that browser for that
+/// request has it.
+pub fn csrf_token(kind: FormKind, browser_cookie: &str, request_id: &str) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
-    ctx.update(b"gatehouse login csrf\0");
+    ctx.update(kind.tag());
     ctx.update(browser_cookie.as_bytes());
     ctx.update(b"\0");
     ctx.update(request_id.as_bytes());
     secret::b64url(ctx.finish().as_ref())
 }
 
-/// Whether a submitted CSRF token is the one for this browser and request (constant time).
-pub fn check_csrf(browser_cookie: &str, request_id: &str, submitted: &str) -> bool {
-    let expected = csrf_token(browser_cookie, request_id);
+/// Whether a submitted CSRF token is the one for this form, browser and request
+/// (constant time).
+pub fn check_csrf(kind: FormKind, browser_cookie: &str, request_id: &str, submitted: &str) -> bool {
+    let expected = csrf_token(kind, browser_cookie, request_id);
     aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), submitted.as_bytes()).is_ok()
 }
 
@@ -112,11 +133,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csrf_tokens_are_bound_to_browser_and_request() {
-        let token = csrf_token("browser", "req");
-        assert!(check_csrf("browser", "req", &token));
-        assert!(!check_csrf("other", "req", &token));
-        assert!(!check_csrf("browser", "other", &token));
-        assert!(!check_csrf("browser", "req", ""));
+    fn csrf_tokens_are_bound_to_form_browser_and_request() {
+        let token = csrf_token(FormKind::Login, "browser", "req");
+        assert!(check_csrf(FormKind::Login, "browser", "req", &token));
+        assert!(!check_csrf(FormKind::Consent, "browser", "req", &token), "another form's token");
+        assert!(!check_csrf(FormKind::Login, "other", "req", &token));
+        assert!(!check_csrf(FormKind::Login, "browser", "other", &token));
+        assert!(!check_csrf(FormKind::Login, "browser", "req", ""));
     }
 }

@@ -179,6 +179,8 @@ pub(crate) struct TestClient {
 /// How to register a test client.
 pub(crate) struct ClientSpec {
     pub(crate) id: &'static str,
+    /// The name shown on the login and consent pages (empty: the id).
+    pub(crate) name: &'static str,
     pub(crate) public: bool,
     pub(crate) require_pkce: bool,
     /// Whether a loopback IP redirect URI matches any port (RFC 8252 §7.3).
@@ -197,6 +199,7 @@ impl Default for ClientSpec {
     fn default() -> Self {
         Self {
             id: "rp",
+            name: "",
             public: false,
             require_pkce: true,
             loopback_any_port: false,
@@ -217,7 +220,7 @@ impl TestApp {
         self.store
             .insert_client(&Client {
                 id: spec.id.into(),
-                name: String::new(),
+                name: spec.name.into(),
                 kind: if spec.public { ClientKind::Public } else { ClientKind::Confidential },
                 secret_hash: secret.as_deref().map(gatehouse::secret::hash),
                 redirect_uris: spec.redirect_uris.clone(),

@@ -79,12 +79,36 @@ impl Browser {
         .await
     }
 
-    /// Runs an authorization request through the login, returning the redirect to the client.
+    /// Runs an authorization request through the login (and the consent page, allowing,
+    /// when the login leads there), returning the redirect to the client.
     pub(crate) async fn authorize_and_log_in(&mut self, app: &TestApp, params: &[(&str, &str)]) -> url::Url {
         let response = self.authorize(app, params).await;
-        let done = self.log_in(app, response, "alice", "wonderland").await;
+        let mut done = self.log_in(app, response, "alice", "wonderland").await;
         assert_eq!(done.status(), 303);
+        if location(&done).contains("/consent?request=") {
+            done = self.consent(app, done, "allow").await;
+            assert_eq!(done.status(), 303);
+        }
         url::Url::parse(&location(&done)).unwrap()
+    }
+
+    /// Opens the consent page `to_consent` redirected to and submits `decision`;
+    /// returns the form POST's response.
+    pub(crate) async fn consent(
+        &mut self,
+        app: &TestApp,
+        to_consent: reqwest::Response,
+        decision: &str,
+    ) -> reqwest::Response {
+        assert_eq!(to_consent.status(), 303, "expected a redirect to the consent page");
+        let consent_url = location(&to_consent);
+        assert!(consent_url.contains("/consent?request="), "{consent_url}");
+        let page = self.get(app, &consent_url).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let form = [("request", hidden(&html, "request")), ("csrf", hidden(&html, "csrf"))];
+        let path = consent_url.split('?').next().unwrap().to_owned();
+        self.post(app, &path, &[("request", &form[0].1), ("csrf", &form[1].1), ("decision", decision)]).await
     }
 }
 
@@ -144,7 +168,8 @@ pub(crate) async fn open_form(app: &TestApp, browser: &mut Browser, client: &Tes
 }
 
 /// Logs alice in for `client` with `scope` and `prompt=consent` (which
-/// `offline_access` needs), and redeems the code: the token response.
+/// `offline_access` needs), allows on the consent page, and redeems the code: the
+/// token response.
 pub(crate) async fn login_tokens(app: &TestApp, client: &TestClient, scope: &str) -> Value {
     let mut params = auth_params(client, scope);
     params.push(("prompt", "consent"));

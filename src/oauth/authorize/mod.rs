@@ -1,17 +1,18 @@
 //! The authorization endpoint (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2): a valid
 //! request either gets a code at once, for the browser's session, or waits for the
-//! user to log in.
+//! user to log in, or for their consent (§3.1.2.4).
 //!
 //! Until the client and its redirect URI are verified, errors are shown on a page and
 //! never redirected (no open redirector); after that, they go back to the client.
 
 mod validate;
 
+use super::consent::{self, Step};
 use super::error::OAuthError;
 use super::login::{self, Begun, Browser};
 use super::params::Params;
 use super::request::AuthorizationRequest;
-use super::response::{ErrorPage, ErrorRedirect, issue_code};
+use super::response::{ErrorPage, ErrorRedirect};
 use super::{Context, dev, session};
 use crate::clock::UnixTime;
 use crate::store::{SessionRow, StoreError};
@@ -44,11 +45,14 @@ pub enum Outcome {
     Refused(ErrorRedirect),
     /// The user must log in first: the request is kept for the login page.
     Login(Begun),
-    /// Dev mode only: the user was logged in without a page. Send the browser to the
-    /// client at `redirect` (it carries the code), with `session_cookie` as its new session.
+    /// The user must consent first: the request is kept for the consent page.
+    Consent(Begun),
+    /// Dev mode only: the user was logged in without a page. The browser goes on to
+    /// the client with a code, or to the consent page, with `session_cookie` as its
+    /// new session.
     LoggedIn {
-        /// The client's redirect URI with the code, `state` and `iss`.
-        redirect: String,
+        /// Where the browser goes next.
+        step: Step,
         /// The new session cookie's value.
         session_cookie: String,
     },
@@ -69,14 +73,18 @@ pub async fn authorize(ctx: &Context<'_>, params: &Params, browser: Browser<'_>)
     if let Some((user, source)) = dev::headless_user(ctx, &request).await?
         && !matches!(&next, Ok(Next::Issue(session)) if session.user_id == user.id)
     {
-        let (redirect, session_cookie) = login::log_in(ctx, browser, &request, &user).await?;
+        let (step, session_cookie) = login::log_in(ctx, browser, &request, &user).await?;
         let (name, client) = (&user.username, &request.client_id);
         tracing::info!(user = %user.id, client = %client, "dev: logged in {name} without a page ({source})");
-        return Ok(Outcome::LoggedIn { redirect, session_cookie });
+        return Ok(Outcome::LoggedIn { step, session_cookie });
     }
     Ok(match next {
         Err(error) => Outcome::Refused(ErrorRedirect::to(&request, error)),
-        Ok(Next::Issue(session)) => Outcome::Redirect(issue_code(ctx, &request, &session).await?),
+        Ok(Next::Issue(session)) => match consent::code_or_ask(ctx, &request, &session, browser.id).await? {
+            Step::Code(url) => Outcome::Redirect(url),
+            Step::Ask(kept) => Outcome::Consent(kept),
+            Step::Refused(redirect) => Outcome::Refused(redirect),
+        },
         Ok(Next::Login) => Outcome::Login(login::begin(ctx, &request, browser.id).await?),
     })
 }
@@ -93,7 +101,8 @@ pub async fn check(ctx: &Context<'_>, params: &Params) -> Result<AuthorizationRe
 pub enum Next {
     /// Show the login page.
     Login,
-    /// Issue a code for the session's user right away.
+    /// Issue a code for the session's user right away, once they have consented
+    /// ([`consent::code_or_ask`]).
     Issue(SessionRow),
 }
 

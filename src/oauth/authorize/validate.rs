@@ -129,9 +129,11 @@ fn check_response_type(client: &Client, params: &Params) -> Result<(), OAuthErro
 
 /// RFC 6749 §3.3: `scope` is required; unsupported tokens (neither OpenID Connect's
 /// nor a custom scope in the store) are dropped, and so is `offline_access` for a
-/// client that may not use refresh tokens (OIDC Core §11). Clients count as
-/// first-party, so `offline_access` needs no consent screen. The outer error is the
-/// store's; the inner one goes to the client.
+/// client that may not use refresh tokens (OIDC Core §11). A first-party client gets
+/// `offline_access` without a consent screen unless it sends `prompt=consent`; a
+/// third-party client's user approves it on the consent page with the other scopes
+/// (see [`crate::oauth::consent`]). The outer error is the store's; the inner one goes
+/// to the client.
 async fn check_scope(
     store: &dyn Store,
     client: &Client,
@@ -177,8 +179,9 @@ fn check_pkce(client: &Client, params: &Params) -> Result<Option<String>, OAuthE
 }
 
 /// OIDC Core §3.1.2.1: `prompt` is a space-separated list; `none` stands alone.
-/// `consent` and `select_account` need no screen here (one account per session,
-/// clients are first-party); unknown values are ignored. Returns whether `none`,
+/// `consent` shows the consent page (see [`crate::oauth::consent`]);
+/// `select_account` needs no screen here (one account per session); unknown values
+/// are ignored. Returns whether `none`,
 /// `login` and `consent` were asked.
 fn check_prompt(params: &Params) -> Result<(bool, bool, bool), OAuthError> {
     let values: Vec<&str> = params.get("prompt").unwrap_or("").split(' ').filter(|v| !v.is_empty()).collect();
