@@ -9,11 +9,11 @@ use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::refusal::{Refusal, attach};
 use super::respond::{error_page, see_other, server_error_page};
-use super::{AppState, login, pages};
+use super::{AppState, pages, respond};
 use crate::oauth::consent::{self, Outcome, Page, Step};
 use crate::oauth::error::ErrorCode;
-use crate::oauth::login::Browser;
 use crate::oauth::pending::Begun;
+use crate::oauth::pending::Browser;
 
 /// Shows the page for a pending request (GET), or takes the user's answer (POST).
 pub(super) async fn handle(
@@ -91,7 +91,7 @@ fn render(state: &AppState, page: &Page) -> Response {
 /// What the log says of a refusal.
 fn refused(refusal: consent::Refusal) -> Refusal {
     let why = match refusal {
-        consent::Refusal::Login(refusal) => login::why(refusal),
+        consent::Refusal::Login(refusal) => respond::why_refused(refusal),
         consent::Refusal::SignedOut => "the session the request waits in has ended, or the browser has another",
         consent::Refusal::Decision => "the consent form's decision is neither allow nor deny",
     };
@@ -101,7 +101,7 @@ fn refused(refusal: consent::Refusal) -> Refusal {
 /// The page for a consent that cannot go on.
 fn page(refusal: consent::Refusal) -> Response {
     match refusal {
-        consent::Refusal::Login(refusal) => login::refusal_page(refusal),
+        consent::Refusal::Login(refusal) => respond::refused_page(refusal),
         consent::Refusal::SignedOut => {
             error_page(StatusCode::BAD_REQUEST, "The sign-in has ended. Go back to the application and sign in again.")
         }

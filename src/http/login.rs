@@ -10,7 +10,7 @@ use tracing::instrument::WithSubscriber;
 use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::refusal::{Refusal, attach};
-use super::respond::{error_page, see_other, server_error_page};
+use super::respond::{refused_page, see_other, server_error_page, why_refused};
 use super::{AppState, pages};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::login::{self, Browser, Failure, Form, Outcome};
@@ -106,28 +106,5 @@ fn render_form(state: &AppState, form: &Form) -> Response {
 
 /// The page for a login that cannot go on; the log is told why in protocol words.
 fn refused(refusal: login::Refusal) -> Response {
-    Refusal::new(ErrorCode::InvalidRequest, why(refusal).to_owned()).attach(refusal_page(refusal))
-}
-
-/// What the log says of a login (or consent) that cannot go on.
-pub(super) fn why(refusal: login::Refusal) -> &'static str {
-    match refusal {
-        login::Refusal::NoCookies => "the browser sent no browser cookie (cookies are off or blocked)",
-        login::Refusal::NoRequest => "the page was opened without a pending request",
-        login::Refusal::Expired => "the pending request has expired, was used already, or is another browser's",
-        login::Refusal::FormExpired => "the form's CSRF token is not this browser's for this request",
-    }
-}
-
-/// The page for a login (or consent) that cannot go on.
-pub(super) fn refusal_page(refusal: login::Refusal) -> Response {
-    let (status, message) = match refusal {
-        login::Refusal::NoCookies => (StatusCode::BAD_REQUEST, "Cookies must be enabled to sign in."),
-        login::Refusal::NoRequest => (StatusCode::BAD_REQUEST, "The sign-in request is missing."),
-        login::Refusal::Expired => (StatusCode::BAD_REQUEST, "This sign-in link has expired or was already used."),
-        login::Refusal::FormExpired => {
-            (StatusCode::FORBIDDEN, "The form has expired. Go back to the application and try again.")
-        }
-    };
-    error_page(status, message)
+    Refusal::new(ErrorCode::InvalidRequest, why_refused(refusal).to_owned()).attach(refused_page(refusal))
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::pages;
 use super::refusal::{self, Refusal};
 use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::pending::Refusal as Unusable;
 
 /// A 303 redirect: the browser follows it with a GET whatever the request's method.
 pub(super) fn see_other(location: &str) -> Response {
@@ -110,4 +111,27 @@ pub(super) fn no_store_ok(body: &impl serde::Serialize, realm: &str) -> Response
         Ok(body) => no_store_json(StatusCode::OK, body),
         Err(_) => token_error(&OAuthError::server_error(), None, realm),
     }
+}
+
+/// What the log says of a login (or consent) that cannot go on.
+pub(super) fn why_refused(refusal: Unusable) -> &'static str {
+    match refusal {
+        Unusable::NoCookies => "the browser sent no browser cookie (cookies are off or blocked)",
+        Unusable::NoRequest => "the page was opened without a pending request",
+        Unusable::Expired => "the pending request has expired, was used already, or is another browser's",
+        Unusable::FormExpired => "the form's CSRF token is not this browser's for this request",
+    }
+}
+
+/// The page for a login (or consent) that cannot go on.
+pub(super) fn refused_page(refusal: Unusable) -> Response {
+    let (status, message) = match refusal {
+        Unusable::NoCookies => (StatusCode::BAD_REQUEST, "Cookies must be enabled to sign in."),
+        Unusable::NoRequest => (StatusCode::BAD_REQUEST, "The sign-in request is missing."),
+        Unusable::Expired => (StatusCode::BAD_REQUEST, "This sign-in link has expired or was already used."),
+        Unusable::FormExpired => {
+            (StatusCode::FORBIDDEN, "The form has expired. Go back to the application and try again.")
+        }
+    };
+    error_page(status, message)
 }

@@ -8,9 +8,8 @@ mod words;
 
 use super::Context;
 use super::error::OAuthError;
-use super::login::{self, Browser};
 use super::params::Params;
-use super::pending::{self, Begun};
+use super::pending::{self, Begun, Browser};
 use super::request::AuthorizationRequest;
 use super::response::{ErrorRedirect, issue_code};
 use super::scope::Scope;
@@ -116,7 +115,7 @@ pub enum Outcome {
 pub enum Refusal {
     /// As a login's: no cookies, no request, an expired, used or other browser's
     /// request, or a form whose CSRF token is wrong.
-    Login(login::Refusal),
+    Login(pending::Refusal),
     /// The session the request waits in has ended (logged out, expired, or another).
     SignedOut,
     /// The form's `decision` is neither `allow` nor `deny`.
@@ -174,7 +173,7 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     };
     let client = Some(pending.client_id.clone());
     if !params.get("csrf").is_some_and(|csrf| session::check_csrf(FormKind::Consent, browser_id, &pending.id, csrf)) {
-        return Ok(Outcome::Refused(Refusal::Login(login::Refusal::FormExpired), client));
+        return Ok(Outcome::Refused(Refusal::Login(pending::Refusal::FormExpired), client));
     }
     let allow = match params.get("decision") {
         Some("allow") => true,
@@ -183,7 +182,7 @@ pub async fn finish(ctx: &Context<'_>, browser: Browser<'_>, params: &Params) ->
     };
     // The request is used once: a second submission finds nothing.
     if ctx.store.take_pending_request(&pending.id, ctx.now).await?.is_none() {
-        return Ok(Outcome::Refused(Refusal::Login(login::Refusal::Expired), client));
+        return Ok(Outcome::Refused(Refusal::Login(pending::Refusal::Expired), client));
     }
     if !allow {
         let error = OAuthError::new(super::error::ErrorCode::AccessDenied, "the user denied the request");
@@ -203,15 +202,15 @@ async fn find<'b>(
     params: &Params,
 ) -> Result<Result<Found<'b>, Outcome>, OAuthError> {
     let refused = |refusal, client: Option<&str>| Ok(Err(Outcome::Refused(refusal, client.map(str::to_owned))));
-    let Some(browser_id) = browser.id else { return refused(Refusal::Login(login::Refusal::NoCookies), None) };
+    let Some(browser_id) = browser.id else { return refused(Refusal::Login(pending::Refusal::NoCookies), None) };
     let Some(request_id) = params.get("request") else {
-        return refused(Refusal::Login(login::Refusal::NoRequest), None);
+        return refused(Refusal::Login(pending::Refusal::NoRequest), None);
     };
     // Only the browser that made the request may answer it; a request still waiting
     // for its login is not past it.
     let pending = match ctx.store.find_pending_request(request_id, ctx.now).await? {
         Some(pending) if pending.sid.is_some() && secret::verify(browser_id, &pending.browser_hash) => pending,
-        _ => return refused(Refusal::Login(login::Refusal::Expired), None),
+        _ => return refused(Refusal::Login(pending::Refusal::Expired), None),
     };
     let session = session::current(ctx, browser.session).await?;
     let Some(session) = session.filter(|s| pending.sid.as_deref() == Some(s.sid.as_str())) else {

@@ -4,8 +4,6 @@
 //! once the password is right, starts the session and issues the code. Each returns an
 //! [`Outcome`] that the HTTP layer only renders.
 
-use std::net::IpAddr;
-
 use super::consent::{self, Step};
 use super::dev::{self, AtLogin, DevForm};
 use super::error::OAuthError;
@@ -17,7 +15,7 @@ use super::{Context, pending, session, throttle};
 use crate::secret;
 use crate::store::{PendingRequestRow, User};
 
-pub use super::pending::{Begun, PENDING_LIFETIME};
+pub use super::pending::{Begun, Browser, PENDING_LIFETIME, Refusal};
 
 /// What the login page answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,19 +46,6 @@ pub enum Outcome {
     Refused(Refusal),
 }
 
-/// Why a login cannot go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The browser sent no browser id: cookies are off.
-    NoCookies,
-    /// The page was opened without a pending request.
-    NoRequest,
-    /// The pending request expired, was used, or is another browser's.
-    Expired,
-    /// The form's CSRF token is not this browser's for this request.
-    FormExpired,
-}
-
 /// The login form's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form {
@@ -87,17 +72,6 @@ pub enum Failure {
     Throttled(i64),
     /// Under dev mode: what is wrong with the claims or the new username typed.
     Dev(String),
-}
-
-/// The browser a login runs in.
-#[derive(Debug, Clone, Copy)]
-pub struct Browser<'a> {
-    /// The browser id cookie, which binds a pending request to the browser that made it.
-    pub id: Option<&'a str>,
-    /// The session cookie it has now, which a new login replaces.
-    pub session: Option<&'a str>,
-    /// Its address, for throttling.
-    pub address: Option<IpAddr>,
 }
 
 /// Keeps `request` until the user has logged in, bound to the browser whose id

@@ -2,6 +2,8 @@
 //! for the user to log in, then perhaps for their consent. Each is bound to the
 //! browser that made it (by its browser id cookie) and used once.
 
+use std::net::IpAddr;
+
 use super::Context;
 use super::error::OAuthError;
 use super::request::AuthorizationRequest;
@@ -10,6 +12,30 @@ use crate::store::PendingRequestRow;
 
 /// How long a pending authorization request waits for the user to log in or consent.
 pub const PENDING_LIFETIME: i64 = 15 * 60;
+
+/// Why a login or consent cannot go on: the pending request cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The browser sent no browser id: cookies are off.
+    NoCookies,
+    /// The page was opened without a pending request.
+    NoRequest,
+    /// The pending request expired, was used, or is another browser's.
+    Expired,
+    /// The form's CSRF token is not this browser's for this request.
+    FormExpired,
+}
+
+/// The browser a login or consent runs in.
+#[derive(Debug, Clone, Copy)]
+pub struct Browser<'a> {
+    /// The browser id cookie, which binds a pending request to the browser that made it.
+    pub id: Option<&'a str>,
+    /// The session cookie it has now, which a new login replaces.
+    pub session: Option<&'a str>,
+    /// Its address, for throttling.
+    pub address: Option<IpAddr>,
+}
 
 /// A kept request: its id, and the browser id to set when the browser had none yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
