@@ -318,8 +318,9 @@ impl Provider {
         Ok(fixture::delete_user(&self.state.context(), username).await?)
     }
 
-    /// Ends every grant and refresh-token family of a user: their refresh tokens and
-    /// access tokens stop working (to test the relying party's "log in again" path).
+    /// Logs a user out everywhere: every browser session, grant and refresh-token family
+    /// of theirs ends, so their refresh and access tokens stop working (to test the
+    /// relying party's "log in again" path).
     pub async fn revoke_user(&self, username: &str) -> Result<(), Error> {
         fixture::revoke_user(&self.state.context(), username).await?;
         Ok(())

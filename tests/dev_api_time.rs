@@ -109,9 +109,14 @@ async fn dev_api_revoke_ends_every_grant_of_the_user(backend: Backend) {
     assert_eq!(refreshed.status(), 200, "refresh works before");
     let first: Value = refreshed.json().await.unwrap();
 
+    let alice = app.store.find_user_by_username("alice").await.unwrap().unwrap().id;
+    let sessions = || app.store.list_user_sessions(&alice, app.clock.now());
+    assert!(!sessions().await.unwrap().is_empty(), "the headless logins left sessions");
+
     let (status, body) = app.dev("POST", "/users/alice/revoke", None).await;
 
     assert_eq!((status, body), (204, Value::Null));
+    assert!(sessions().await.unwrap().is_empty(), "alice is logged out everywhere");
     for (case, tokens) in [("the refreshed family", &first), ("another login", &second)] {
         let refused = app.refresh(&client, tokens["refresh_token"].as_str().unwrap(), None).await;
         assert_eq!(refused.status(), 400, "{case}");

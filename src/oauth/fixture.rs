@@ -71,11 +71,13 @@ pub async fn delete_user(ctx: &Context<'_>, username: &str) -> Result<(), Fixtur
     if ctx.store.delete_user(username).await? { Ok(()) } else { Err(no_user(username)) }
 }
 
-/// Ends every grant (and so every refresh-token family and access token) of a user,
-/// and the codes issued to them and not yet redeemed; returns how many grants ended.
+/// Logs a user out everywhere, as `gatehouse user logout` does: ends every browser
+/// session and every grant (and so every refresh-token family and access token) of
+/// theirs, and the codes issued to them and not yet redeemed; returns how many grants
+/// ended.
 pub async fn revoke_user(ctx: &Context<'_>, username: &str) -> Result<u64, FixtureError> {
     let user = ctx.store.find_user_by_username(username).await?.ok_or_else(|| no_user(username))?;
-    Ok(ctx.store.revoke_user_grants(&user.id, ctx.now).await?)
+    Ok(ctx.store.end_user_sessions(&user.id, ctx.now).await?.grants)
 }
 
 /// Checks what needs no store: the username and the claims.

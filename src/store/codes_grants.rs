@@ -126,10 +126,6 @@ pub trait Codes {
     /// Revokes a grant (and so every token of it); false if there is no such grant
     /// or it was already revoked.
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
-    /// Revokes every live grant of a user (and so their refresh-token families and
-    /// access tokens) and deletes their codes not yet redeemed, in one transaction;
-    /// returns how many grants it revoked.
-    async fn revoke_user_grants(&self, user_id: &str, now: UnixTime) -> StoreResult<u64>;
 
     /// Records an access token revoked before its expiry (RFC 7009).
     async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
@@ -230,18 +226,6 @@ impl Codes for SqlStore {
         let sql = "update grants set revoked_at = $1 where id = $2 and revoked_at is null";
         let done = execute!(self, sqlx::query(sql).bind(now).bind(id))?;
         Ok(done > 0)
-    }
-
-    async fn revoke_user_grants(&self, user_id: &str, now: UnixTime) -> StoreResult<u64> {
-        // One transaction: a code redeemed meanwhile either is deleted first (and then
-        // refused) or has made its grant, which is then revoked.
-        let mut tx = self.begin().await?;
-        let codes = "delete from authorization_codes where user_id = $1 and consumed_at is null";
-        execute!(tx: tx, sqlx::query(codes).bind(user_id))?;
-        let grants = "update grants set revoked_at = $1 where user_id = $2 and revoked_at is null";
-        let revoked = execute!(tx: tx, sqlx::query(grants).bind(now).bind(user_id))?;
-        tx.commit().await?;
-        Ok(revoked)
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
