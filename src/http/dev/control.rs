@@ -20,11 +20,6 @@ pub struct Rotated {
 }
 
 impl AppState {
-    /// Whether the state serves in dev mode.
-    pub fn is_dev(&self) -> bool {
-        self.dev.is_some()
-    }
-
     /// Dev mode: moves the clock forward by `by`, as if that time had passed, then runs
     /// the key upkeep the server runs on a timer (a reload, and an automatic rotation
     /// if one is due by the new time). Returns the new time; `None` outside dev mode.
