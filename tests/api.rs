@@ -54,6 +54,7 @@ mod sessions;
 mod store;
 mod testing;
 mod testing_readme;
+mod third_party;
 mod throttle;
 mod throttle_parallel;
 mod token_errors;
