@@ -81,6 +81,7 @@ async fn a_second_start_shows_the_same_credentials_and_creates_no_duplicates() {
     for client in &clients {
         assert!(client.loopback_any_port, "{}", client.id);
         assert_eq!(client.redirect_uris, ["http://127.0.0.1/callback", "http://localhost:3000/callback"]);
+        assert_eq!(client.post_logout_redirect_uris, ["http://localhost:3000", "http://localhost:3000/"]);
     }
     assert_eq!(clients[0].secret_hash.as_deref(), Some(gatehouse::secret::hash(&secret).as_slice()));
     assert_eq!(clients[1].secret_hash, None);

@@ -44,7 +44,19 @@ async fn openid_client_logs_the_demo_user_in() {
 #[tokio::test]
 #[cfg_attr(not(rp_tests), ignore = "needs tests/rp/node_modules and tests/rp/.venv: see tests/rp_libraries.rs")]
 async fn express_openid_connect_logs_the_demo_user_in() {
-    logs_the_demo_user_in("express-openid-connect", "node", "tests/rp/express.mjs").await;
+    let result = logs_the_demo_user_in("express-openid-connect", "node", "tests/rp/express.mjs").await;
+    // With idpLogout, the app's /logout goes through gatehouse's end_session_endpoint,
+    // which ends the session and removes its cookie.
+    let logout = &result["logout"];
+    let hops: Vec<&str> = logout["trail"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    // The app's /logout, then gatehouse's (another port of 127.0.0.1).
+    assert!(
+        matches!(hops.as_slice(), [app, op] if app.ends_with("/logout") && op.ends_with("/logout") && app != op),
+        "{result}"
+    );
+    assert_eq!(logout["status"], 200, "{result}");
+    assert_eq!(logout["signed_out"], true, "{result}");
+    assert_eq!(logout["session_cookie_left"], false, "{result}");
 }
 
 #[tokio::test]

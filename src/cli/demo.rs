@@ -20,6 +20,9 @@ pub(super) const PUBLIC_CLIENT_ID: &str = DEMO_CLIENTS[1];
 pub(super) const USERNAME: &str = DEMO_USER;
 /// The demo clients' redirect URIs; the loopback one matches any port (RFC 8252 §7.3).
 pub(super) const REDIRECT_URIS: [&str; 2] = ["http://127.0.0.1/callback", "http://localhost:3000/callback"];
+/// Where RP-initiated logout may send the browser back to: an app on localhost:3000, as
+/// express-openid-connect (its `baseURL`) and oidc-client-ts setups usually name it.
+const POST_LOGOUT_REDIRECT_URIS: [&str; 2] = ["http://localhost:3000", "http://localhost:3000/"];
 /// The PKCE verifier of the printed headless-login command (RFC 7636 Appendix B's).
 pub(super) const CODE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// Its `S256` challenge.
@@ -126,7 +129,7 @@ fn demo_client(id: &str, secret: Option<&str>, now: i64) -> Client {
         secret_hash: secret.map(crate::secret::hash),
         redirect_uris: REDIRECT_URIS.map(str::to_owned).to_vec(),
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-        post_logout_redirect_uris: Vec::new(),
+        post_logout_redirect_uris: POST_LOGOUT_REDIRECT_URIS.map(str::to_owned).to_vec(),
         audiences: Vec::new(),
         id_token_signed_response_alg: None,
         require_pkce: true,

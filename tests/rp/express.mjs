@@ -1,12 +1,13 @@
 // express-openid-connect (Auth0's middleware for express) logs the demo user of
 // `gatehouse dev` in: a real express app on an ephemeral port of 127.0.0.1, driven
 // like a browser (a fetch loop with a cookie jar, no browser) from /login through
-// gatehouse and back to the app's /callback, then /profile.
+// gatehouse and back to the app's /callback, then /profile; then the app's /logout,
+// which (idpLogout) sends the browser to gatehouse's end_session_endpoint.
 //
 //   GATEHOUSE_ISSUER=http://127.0.0.1:8080 GATEHOUSE_CLIENT_ID=demo \
 //   GATEHOUSE_CLIENT_SECRET=… GATEHOUSE_USERNAME=demo node tests/rp/express.mjs
 //
-// Prints one JSON line {library, claims, userinfo, trail}; exits 1 on any failure.
+// Prints one JSON line {library, claims, userinfo, trail, logout}; exits 1 on any failure.
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import express from 'express'
@@ -35,6 +36,7 @@ async function startApp(server) {
       baseURL, // http://127.0.0.1:<port>: the redirect URI is baseURL + '/callback'
       secret: randomBytes(32).toString('base64url'), // seals the app's session cookie
       authRequired: false,
+      idpLogout: true, // the app's /logout also ends the gatehouse session (end_session_endpoint)
       authorizationParams: {
         response_type: 'code', // with PKCE; the callback is a GET (response_mode query)
         scope: 'openid profile email',
@@ -107,7 +109,19 @@ async function main() {
     const profile = await browse(jar, `${baseURL}/profile`, [])
     if (profile.status !== 200) throw new Error(`/profile answered ${profile.status}: ${await profile.text()}`)
     const { claims, userinfo } = await profile.json()
-    console.log(JSON.stringify({ library: 'express-openid-connect', claims, userinfo, trail }))
+    // The app's /logout ends its session and sends the browser to gatehouse with the ID
+    // token as id_token_hint and baseURL as post_logout_redirect_uri, which is not
+    // registered (its port is ephemeral): gatehouse logs out and shows its own page.
+    const issuer = new URL(env('GATEHOUSE_ISSUER'))
+    const logoutTrail = []
+    const ended = await browse(jar, `${baseURL}/logout`, logoutTrail)
+    const logout = {
+      status: ended.status,
+      trail: logoutTrail,
+      signed_out: (await ended.text()).includes('You are signed out'),
+      session_cookie_left: jar.header(issuer).includes('gatehouse_session='),
+    }
+    console.log(JSON.stringify({ library: 'express-openid-connect', claims, userinfo, trail, logout }))
   } finally {
     server.close()
     server.closeAllConnections()
