@@ -1,8 +1,12 @@
 //! A real headless Chromium through the real pages (issue 12), driven by
 //! `tests/browser/flow.mjs` with playwright-core: an error page, client A's login
-//! (after a wrong password), then client B by single sign-on with no login page. The
-//! script measures contrast from computed styles in light and dark, and screenshots
-//! each page at 390 and 1280 px to `target/browser-artifacts/<backend>/`.
+//! (after a wrong password), client B by single sign-on with no login page, third-party
+//! client C's consent (allowed, then remembered, then a new scope denied), a logout by
+//! A's ID token and one confirmed on the page, and the login page again after. The
+//! clients' URIs are a relying party on loopback ([`RelyingParty`]) that Chromium is
+//! really sent to. The script measures contrast from computed styles in light and
+//! dark, and screenshots each page at 390 and 1280 px to
+//! `target/browser-artifacts/<backend>/`.
 //!
 //! It needs Debian's Chromium and the script's Node package (`.ci/run` installs both):
 //!
@@ -20,9 +24,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Backend, CHALLENGE, ClientSpec, Script, TestApp, TestClient};
+use crate::common::{Backend, CHALLENGE, ClientSpec, RelyingParty, Script, TestApp, TestClient, VERIFIER};
 
-/// How long the script may take: Chromium's start, three pages, 12 screenshots.
+/// How long the script may take: Chromium's start, a dozen pages, 24 screenshots.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How to install what the script needs.
@@ -30,9 +34,12 @@ const INSTALL: &str = "install Chromium and the script's package: apt-get instal
                        chromium chromium-driver; npm ci --prefix tests/browser";
 
 /// Every page the journey shows, as named in the screenshots.
-const PAGES: [&str; 3] = ["error", "login", "login-error"];
+const PAGES: [&str; 6] = ["error", "login", "login-error", "consent", "logout", "logged-out"];
 
-mod a_browser_logs_in_signs_on_once_and_the_pages_are_legible {
+/// Client C's name, which its consent page shows.
+const C_NAME: &str = "Gallery by Third Party";
+
+mod a_browser_logs_in_consents_and_logs_out_and_the_pages_are_legible {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[cfg_attr(
         not(browser_tests),
@@ -58,12 +65,21 @@ async fn journey(backend: Backend) {
         assert!(root.join(needed).exists(), "{needed} is missing: {INSTALL}");
     }
     let app = TestApp::spawn(backend).await;
-    let a = first_party(&app, "rp-a").await;
-    let b = first_party(&app, "rp-b").await;
+    let rp = RelyingParty::start().await;
+    let at = |path: &str| format!("{}{path}", rp.origin);
+    let a = app
+        .add_client(ClientSpec {
+            id: "rp-a",
+            post_logout_redirect_uris: vec![at("/a/logged-out")],
+            ..spec(&at("/a/cb"))
+        })
+        .await;
+    let b = app.add_client(ClientSpec { id: "rp-b", ..spec(&at("/b/cb")) }).await;
+    let c = app.add_client(ClientSpec { id: "rp-c", name: C_NAME, third_party: true, ..spec(&at("/c/cb")) }).await;
     let alice = app.alice().await;
     let artifacts = artifacts(backend);
 
-    let seen = run(&app, &a, &b, &artifacts).await;
+    let seen = run(&app, [&a, &b, &c], &at("/a/logged-out"), &artifacts).await;
 
     // The unknown client gets the error page, never a redirect.
     assert_eq!(seen["error_page"]["status"], 400, "{seen}");
@@ -74,27 +90,104 @@ async fn journey(backend: Backend) {
     assert_eq!(login["login_status"], 200, "{seen}");
     assert_eq!(login["wrong_password_status"], 401, "{seen}");
     assert_eq!(login["error"], "Incorrect username or password.", "{seen}");
-    let code_a = arrived(login, &a, "state-a", &app);
-    assert!(showed_login(login), "A's pages include the login page: {seen}");
+    arrived(login, &a, "state-a", &app);
+    assert!(showed(login, "/login?"), "A's pages include the login page: {seen}");
 
     // B: a code straight away, with no login page in between (single sign-on).
     let sso = &seen["sso_b"];
-    let code_b = arrived(sso, &b, "state-b", &app);
-    assert!(!showed_login(sso), "B was signed on without a login page: {seen}");
+    arrived(sso, &b, "state-b", &app);
+    assert!(!showed(sso, "/login?"), "B was signed on without a login page: {seen}");
     assert_eq!(sso["pages"].as_array().unwrap().len(), 2, "/authorize, then B's redirect URI: {seen}");
 
-    // One session: the wrong password made none, and B reused A's.
+    // C, third-party: the consent page names it; Allow gives a code, and the same
+    // scope again gives one with no consent page.
+    let consent = &seen["consent_c"];
+    assert_eq!(consent["consent_status"], 200, "{seen}");
+    assert_eq!(consent["heading"], format!("Allow {C_NAME}?"), "{seen}");
+    arrived(consent, &c, "state-c", &app);
+    let again = &seen["again_c"];
+    arrived(again, &c, "state-c2", &app);
+    assert!(!showed(again, "/consent?") && !showed(again, "/login?"), "no page the second time: {seen}");
+    assert_eq!(again["pages"].as_array().unwrap().len(), 2, "/authorize, then C's redirect URI: {seen}");
+
+    // A new scope asks again; Deny sends C access_denied with its state, and the
+    // consent stays what was allowed (RFC 6749 §4.1.2.1).
+    let deny = &seen["deny_c"];
+    assert!(deny["scopes"].as_str().unwrap().contains("email"), "{seen}");
+    let refused = &deny["reached"];
+    assert!(refused["url"].as_str().unwrap().starts_with(&format!("{}?", c.redirect_uri)), "{seen}");
+    assert_eq!(
+        (&refused["error"], &refused["state"], &refused["code"]),
+        (&json!("access_denied"), &json!("state-c3"), &Value::Null)
+    );
+    assert_eq!(refused["iss"], app.issuer.as_str(), "{seen}");
+    let kept = app.store.find_consent(&alice, &c.id).await.unwrap().unwrap();
+    assert_eq!(kept.scope, "openid profile", "{kept:?}");
+
+    // The codes redeemed (by the script, before the logout), each for its own client.
+    for (name, client, state) in
+        [("a", &a, "state-a"), ("b", &b, "state-b"), ("c", &c, "state-c"), ("c2", &c, "state-c2")]
+    {
+        let tokens = &seen["tokens"][name];
+        assert_eq!(tokens["status"], 200, "{name}: {tokens}");
+        assert_eq!(tokens["body"]["scope"], "openid profile", "{name}: {tokens}");
+        let claims = crate::common::jwt_claims(tokens["body"]["id_token"].as_str().unwrap());
+        assert_eq!(
+            (&claims["aud"], &claims["nonce"]),
+            (&json!(client.id), &json!(format!("nonce-{state}"))),
+            "{claims}"
+        );
+    }
+
+    // Logout by A's ID token: no page, straight back to A with its state.
+    let out = &seen["logout_hint"];
+    assert_eq!(out["reached"]["url"], at("/a/logged-out?state=s-out"), "{seen}");
+    assert_eq!(out["pages"].as_array().unwrap().len(), 2, "/logout, then A's post-logout URI: {seen}");
+
+    // The cookie no longer signs in; after a second login, a logout without a hint
+    // asks first, and Sign out shows the logged-out page.
+    let second = &seen["login_again"];
+    assert!(showed(second, "/login?"), "{seen}");
+    let code_a2 = arrived(second, &a, "state-a2", &app);
+    let confirm = &seen["logout_confirm"];
+    assert_eq!((&confirm["confirm_status"], &confirm["done_status"]), (&json!(200), &json!(200)), "{seen}");
+    let text = confirm["text"].as_str().unwrap();
+    assert!(text.contains("rp-a asks to sign you out") && text.contains("Signed in as alice"), "{text}");
+    assert_eq!(confirm["done_heading"], "You are signed out", "{seen}");
+
+    // Session gone: A's request shows the login page again, and the store agrees.
+    let gone = &seen["session_gone"];
+    assert_eq!(gone["status"], 200, "{seen}");
+    assert!(gone["reached"]["url"].as_str().unwrap().starts_with(&format!("{}/login?", app.issuer)), "{seen}");
     use gatehouse::clock::Clock;
     let sessions = app.store.list_user_sessions(&alice, app.clock.now()).await.unwrap();
-    assert_eq!(sessions.len(), 1, "{sessions:?}");
-
-    // The codes redeem, each for its own client, for alice's tokens.
-    for (client, code) in [(&a, code_a), (&b, code_b)] {
-        let tokens = app.redeem(client, &code).await;
-        let claims = crate::common::jwt_claims(tokens["id_token"].as_str().unwrap());
-        assert_eq!(claims["aud"], client.id.as_str(), "{claims}");
-        assert_eq!(claims["nonce"], format!("nonce-state-{}", &client.id[3..]), "{claims}");
+    assert!(sessions.is_empty(), "{sessions:?}");
+    // What the sessions issued ended with them: the access tokens of the first, and the
+    // code of the second that nobody redeemed.
+    for name in ["a", "b", "c", "c2"] {
+        let token = seen["tokens"][name]["body"]["access_token"].as_str().unwrap();
+        assert_eq!(app.userinfo_status(token).await, 401, "{name}'s access token after the logout");
     }
+    let late = app
+        .token(
+            &a,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code_a2),
+                ("redirect_uri", &a.redirect_uri),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(late.status(), 400);
+    assert_eq!(late.json::<Value>().await.unwrap()["error"], "invalid_grant");
+
+    // The relying party was really sent each arrival, in order, and nothing else.
+    let arrivals: Vec<String> = ["login_a", "sso_b", "consent_c", "again_c", "deny_c", "logout_hint", "login_again"]
+        .iter()
+        .map(|step| seen[step]["reached"]["url"].as_str().unwrap().strip_prefix(&rp.origin).unwrap().to_owned())
+        .collect();
+    assert_eq!(rp.targets(), arrivals);
 
     // Every page at each width and scheme, as a PNG.
     let mut expected = Vec::new();
@@ -118,15 +211,14 @@ async fn journey(backend: Backend) {
     // Last, as the rest holds whatever the style: the contrast check ran (its self-test
     // caught the failures it was made to find) and found nothing on the pages.
     assert_eq!(seen["self_test"]["failures"].as_array().unwrap().len(), 2, "{seen}");
-    assert!(seen["contrast"]["checked"].as_u64().unwrap() > 20, "{seen}");
+    assert!(seen["contrast"]["checked"].as_u64().unwrap() > 40, "{seen}");
     let failures = seen["contrast"]["failures"].as_array().unwrap();
     assert!(failures.is_empty(), "contrast below WCAG 2.x minimums:\n{}", lines(failures));
 }
 
-/// A first-party confidential client redirecting to `https://<id>.example/cb`.
-async fn first_party(app: &TestApp, id: &'static str) -> TestClient {
-    let redirect_uris = vec![format!("https://{id}.example/cb")];
-    app.add_client(ClientSpec { id, redirect_uris, ..Default::default() }).await
+/// A confidential client redirecting to `redirect_uri`.
+fn spec(redirect_uri: &str) -> ClientSpec {
+    ClientSpec { redirect_uris: vec![redirect_uri.to_owned()], ..Default::default() }
 }
 
 /// `target/browser-artifacts/<backend>/`, emptied.
@@ -141,9 +233,12 @@ fn artifacts(backend: Backend) -> PathBuf {
     dir
 }
 
-/// Runs the script against `app` and returns what it saw.
-async fn run(app: &TestApp, a: &TestClient, b: &TestClient, artifacts: &Path) -> Value {
-    let client = |c: &TestClient| json!({"id": c.id, "redirect_uri": c.redirect_uri});
+/// Runs the script against `app` with clients A, B and C and A's post-logout URI, and
+/// returns what it saw.
+async fn run(app: &TestApp, [a, b, c]: [&TestClient; 3], a_logged_out: &str, artifacts: &Path) -> Value {
+    let client = |c: &TestClient| json!({"id": c.id, "secret": c.secret, "redirect_uri": c.redirect_uri});
+    let mut a = client(a);
+    a["post_logout_redirect_uri"] = json!(a_logged_out);
     let input = json!({
         "issuer": app.issuer,
         "artifacts": artifacts,
@@ -151,7 +246,8 @@ async fn run(app: &TestApp, a: &TestClient, b: &TestClient, artifacts: &Path) ->
         "password": "wonderland",
         "wrong_password": "looking-glass",
         "code_challenge": CHALLENGE,
-        "clients": {"a": client(a), "b": client(b)},
+        "code_verifier": VERIFIER,
+        "clients": {"a": a, "b": client(b), "c": client(c)},
     })
     .to_string();
     let env: Vec<(String, String)> = std::env::var("HOME").map(|home| vec![("HOME".into(), home)]).unwrap_or_default();
@@ -175,9 +271,9 @@ fn arrived(step: &Value, client: &TestClient, state: &str, app: &TestApp) -> Str
     reached["code"].as_str().unwrap_or_else(|| panic!("no code: {step}")).to_owned()
 }
 
-/// Whether the step's documents include the login page.
-fn showed_login(step: &Value) -> bool {
-    step["pages"].as_array().unwrap().iter().any(|p| p["url"].as_str().unwrap().contains("/login?"))
+/// Whether the step's documents include one whose URL contains `path` (`/login?`).
+fn showed(step: &Value, path: &str) -> bool {
+    step["pages"].as_array().unwrap().iter().any(|p| p["url"].as_str().unwrap().contains(path))
 }
 
 /// The contrast failures, one a line.

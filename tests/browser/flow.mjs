@@ -1,9 +1,11 @@
 // A real headless Chromium through gatehouse's pages (run by tests/browser.rs).
 //
 // Usage: node tests/browser/flow.mjs '<json>' with
-//   { issuer, artifacts, username, password, wrong_password, code_challenge,
-//     clients: { a: {id, redirect_uri}, b: {id, redirect_uri} } }
-// Redirects to the clients' redirect URIs are answered here (no relying party runs).
+//   { issuer, artifacts, username, password, wrong_password, code_challenge, code_verifier,
+//     clients: { a: {id, secret, redirect_uri, post_logout_redirect_uri},
+//                b: {id, secret, redirect_uri}, c: {id, secret, redirect_uri} } }
+// The redirect URIs are a relying party on loopback run by the Rust test: Chromium
+// follows every redirect itself, with its own cookies; nothing is routed here.
 // Prints one JSON line with what it saw; exits non-zero with a message on a failure.
 // Contrast failures are reported in that line, not as a failure of the script.
 import { mkdirSync } from 'node:fs';
@@ -14,12 +16,13 @@ import { selfTest } from './selftest.mjs';
 
 const WIDTHS = [390, 1280];
 const SCHEMES = ['light', 'dark'];
-const RELYING_PARTY = '<!doctype html><title>relying party</title><p>back at the relying party</p>';
+const SCOPE = 'openid profile';
 
 const input = JSON.parse(process.argv[2] ?? '{}');
-for (const key of ['issuer', 'artifacts', 'username', 'password', 'wrong_password', 'code_challenge', 'clients']) {
+for (const key of ['issuer', 'artifacts', 'username', 'password', 'wrong_password', 'code_challenge', 'code_verifier', 'clients']) {
   if (input[key] === undefined) fail(`the argument has no "${key}"`);
 }
+const { a, b, c } = input.clients;
 mkdirSync(input.artifacts, { recursive: true });
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
@@ -28,41 +31,26 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   result.self_test = await selfTest(page);
-  // Every document the tab is served, redirects included, and where it arrived at a
-  // relying party. Playwright does not route the hops of a redirect that Chromium
-  // follows, so each document from the issuer is fetched here (with the context's
-  // cookies, which take its Set-Cookie headers): a redirect to a client's redirect URI
-  // is answered with a page standing in for the relying party; anything else is
-  // passed on as it came.
+  // Every response to a navigation of the tab, each redirect hop included.
   const seen = [];
-  const arrivals = [];
-  const stoodIn = new WeakMap();
   page.on('response', (r) => {
-    if (!r.request().isNavigationRequest() || r.frame() !== page.mainFrame()) return;
-    const redirect = stoodIn.get(r.request());
-    if (!redirect) return seen.push([r.url(), r.status()]);
-    seen.push([r.url(), redirect.status], [redirect.target.href, 'relying party']);
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) seen.push({ url: r.url(), status: r.status() });
   });
-  const relyingParties = Object.values(input.clients).map((c) => new URL(c.redirect_uri).origin);
-  await context.route(`${new URL(input.issuer).origin}/**`, async (route) => {
-    if (!route.request().isNavigationRequest()) return route.continue();
-    const response = await route.fetch({ maxRedirects: 0 });
-    const location = response.headers().location;
-    const target = location && new URL(location, route.request().url());
-    if (response.status() < 300 || response.status() > 399 || !relyingParties.includes(target?.origin)) {
-      return route.fulfill({ response });
-    }
-    stoodIn.set(route.request(), { status: response.status(), target });
-    arrivals.push(target);
-    const headers = { ...response.headers() };
-    delete headers.location;
-    delete headers['content-length'];
-    return route.fulfill({ status: 200, headers, contentType: 'text/html', body: RELYING_PARTY });
-  });
+  // Runs one part of the journey; records the documents it was served and where it ended.
   const step = async (name, run) => {
     const from = seen.length;
     const out = await run();
-    result[name] = { ...out, pages: seen.slice(from).map(([url, status]) => ({ url, status })) };
+    result[name] = { ...out, pages: seen.slice(from), reached: arrival(page.url()) };
+  };
+  // Goes to `url`, and on to wherever it redirects.
+  const visit = async (url) => {
+    await page.goto(url);
+    return {};
+  };
+  const login = async (password) => {
+    await page.fill('#username', input.username);
+    await page.fill('#password', password);
+    return submit(page, 'form button[type=submit]');
   };
 
   await step('error_page', async () => {
@@ -72,26 +60,71 @@ try {
   });
 
   await step('login_a', async () => {
-    const from = arrivals.length;
-    const shown = await page.goto(authorizeUrl(input.clients.a, 'state-a'));
-    if (new URL(page.url()).pathname !== new URL(`${input.issuer}/login`).pathname) {
-      fail(`client A's request did not show the login page but ${page.url()}`);
-    }
+    const shown = await page.goto(authorizeUrl(a, 'state-a'));
+    expectPath(page, '/login', "client A's request");
     await capture(page, 'login');
-    await page.fill('#username', input.username);
-    await page.fill('#password', input.wrong_password);
-    const refused = await submit(page, 'form button[type=submit]');
+    const refused = await login(input.wrong_password);
     const error = await page.textContent('p.error');
     await capture(page, 'login-error');
-    await page.fill('#password', input.password);
-    await submit(page, 'form button[type=submit]');
-    return { login_status: shown.status(), wrong_password_status: refused.status(), error, reached: reached(arrivals, from) };
+    await login(input.password);
+    return { login_status: shown.status(), wrong_password_status: refused.status(), error };
   });
 
-  await step('sso_b', async () => {
-    const from = arrivals.length;
-    await page.goto(authorizeUrl(input.clients.b, 'state-b'));
-    return { reached: reached(arrivals, from) };
+  await step('sso_b', () => visit(authorizeUrl(b, 'state-b')));
+
+  await step('consent_c', async () => {
+    const shown = await page.goto(authorizeUrl(c, 'state-c'));
+    expectPath(page, '/consent', "third-party client C's first request");
+    const heading = await page.textContent('h1');
+    await capture(page, 'consent');
+    await submit(page, 'button[name=decision][value=allow]');
+    return { consent_status: shown.status(), heading };
+  });
+
+  await step('again_c', () => visit(authorizeUrl(c, 'state-c2')));
+
+  await step('deny_c', async () => {
+    await page.goto(authorizeUrl(c, 'state-c3', `${SCOPE} email`));
+    expectPath(page, '/consent', "C's request for a new scope");
+    const scopes = await page.textContent('ul.scopes');
+    await submit(page, 'button[name=decision][value=deny]');
+    return { scopes };
+  });
+
+  // Real redemptions of the codes issued so far (the logout below ends the unredeemed
+  // ones), A's for the ID token the logout names.
+  result.tokens = {};
+  for (const [name, client, from] of [['a', a, 'login_a'], ['b', b, 'sso_b'], ['c', c, 'consent_c'], ['c2', c, 'again_c']]) {
+    result.tokens[name] = await redeem(client, result[from].reached.code);
+  }
+
+  await step('logout_hint', () => {
+    const url = new URL(`${input.issuer}/logout`);
+    url.searchParams.set('id_token_hint', result.tokens.a.body.id_token ?? '');
+    url.searchParams.set('post_logout_redirect_uri', a.post_logout_redirect_uri);
+    url.searchParams.set('state', 's-out');
+    return visit(url.href);
+  });
+
+  await step('login_again', async () => {
+    await page.goto(authorizeUrl(a, 'state-a2'));
+    expectPath(page, '/login', "A's request after the logout");
+    await login(input.password);
+  });
+
+  await step('logout_confirm', async () => {
+    const shown = await page.goto(`${input.issuer}/logout?client_id=${encodeURIComponent(a.id)}`);
+    expectPath(page, '/logout', 'a logout without id_token_hint');
+    const text = await page.textContent('main');
+    await capture(page, 'logout');
+    const done = await submit(page, 'button[name=action][value=logout]');
+    await capture(page, 'logged-out');
+    return { confirm_status: shown.status(), text, done_status: done.status(), done_heading: await page.textContent('h1') };
+  });
+
+  await step('session_gone', async () => {
+    const shown = await page.goto(authorizeUrl(a, 'state-a3'));
+    return { status: shown.status() };
   });
   await context.close();
 } catch (error) {
@@ -105,26 +138,43 @@ for (const f of result.contrast.failures) {
 console.log(JSON.stringify(result));
 
 /** The authorization request for `client`, with PKCE. */
-function authorizeUrl(client, state) {
+function authorizeUrl(client, state, scope = SCOPE) {
   const url = new URL(`${input.issuer}/authorize`);
   const params = {
-    response_type: 'code', client_id: client.id, redirect_uri: client.redirect_uri, scope: 'openid profile',
+    response_type: 'code', client_id: client.id, redirect_uri: client.redirect_uri, scope,
     state, nonce: `nonce-${state}`, code_challenge: input.code_challenge, code_challenge_method: 'S256',
   };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.href;
 }
 
-/** Clicks `selector` and waits for the document it submits to; returns its response. */
+/** Redeems `code` at the token endpoint as `client` (client_secret_basic, PKCE). */
+async function redeem(client, code) {
+  const response = await fetch(`${input.issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', code: code ?? '', redirect_uri: client.redirect_uri, code_verifier: input.code_verifier,
+    }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Clicks `selector` and waits for the document it leads to; returns its response. */
 async function submit(page, selector) {
   const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
   return response;
 }
 
-/** Where the step arrived at a relying party: the URL and its `code`, `state`, `iss`, `error`. */
-function reached(arrivals, from) {
-  if (arrivals.length !== from + 1) fail(`expected one arrival at a relying party, not ${arrivals.length - from}`);
-  const url = arrivals[from];
+/** Fails unless the tab shows the issuer's page at `path`. */
+function expectPath(page, path, what) {
+  const url = new URL(page.url());
+  if (url.origin !== new URL(input.issuer).origin || !url.pathname.endsWith(path)) fail(`${what} did not show ${path} but ${page.url()}`);
+}
+
+/** Where the tab is: its URL, and `code`, `state`, `iss`, `error` from its query. */
+function arrival(href) {
+  const url = new URL(href);
   const get = (k) => url.searchParams.get(k);
   return { url: url.href, code: get('code'), state: get('state'), iss: get('iss'), error: get('error') };
 }

@@ -7,6 +7,7 @@
 //! - [`jwt`]: reading JWTs in assertions;
 //! - [`log`]: the server's logs in test output (`TEST_LOG`), and each server's own for assertions;
 //! - [`process`]: the built binary, as CLI commands and `serve` processes;
+//! - [`relying_party`]: a relying party on loopback for a real browser to arrive at;
 //! - [`script`]: scripts in Node or Python, run with a timeout and read as JSON;
 //! - [`dev`]: the built binary as `gatehouse dev`, and what it prints;
 //! - [`dev_api`]: dev mode's control API (`/_dev/`) as tests call it;
@@ -21,6 +22,7 @@ mod endpoints;
 mod jwt;
 mod log;
 mod process;
+mod relying_party;
 mod script;
 mod verify;
 
@@ -34,6 +36,7 @@ pub(crate) use dev_api::{answer, assert_refused};
 pub(crate) use endpoints::{CHALLENGE, VERIFIER, assert_rfc6749_description, auth_params};
 pub(crate) use jwt::{jwt_claims, jwt_header};
 pub(crate) use process::{Cli, Server, field, start_server};
+pub(crate) use relying_party::RelyingParty;
 pub(crate) use script::Script;
 pub(crate) use verify::{Found, Kind, NONCE, verify};
 
