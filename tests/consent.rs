@@ -16,6 +16,7 @@ backend_tests!(
     deny_answers_access_denied_and_records_nothing,
     client_names_are_escaped_on_the_consent_page,
     a_relying_party_library_logs_in_through_the_consent_page,
+    a_third_party_claims_request_stays_within_the_consented_scope,
 );
 
 /// A third-party client `shop` named `name`, which may refresh.
@@ -269,4 +270,44 @@ async fn a_relying_party_library_logs_in_through_the_consent_page(backend: Backe
         rp.id_token_verifier().set_time_fn(move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap());
     let claims = tokens.id_token().expect("an ID token").claims(&id_verifier, &nonce).expect("it verifies");
     assert_eq!(claims.subject().as_str(), sub);
+}
+
+/// The `claims` parameter cannot reach past the consent: a third-party client that the
+/// user allowed `openid` only gets no email, phone or address by naming them (OIDC
+/// Core §3.1.2.4, §5.5), while a claim its consented scope releases may still be moved
+/// into the ID token.
+async fn a_third_party_claims_request_stays_within_the_consented_scope(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = third_party(&app, "Corner Shop").await;
+    app.alice().await;
+    let mut browser = Browser::default();
+    signed_in(&app, &mut browser).await;
+    let to_consent = browser.authorize(&app, &auth_params(&client, "openid")).await;
+    assert!(query(&redirect(&browser.consent(&app, to_consent, "allow").await), "code").is_some());
+    let claims = r#"{"userinfo": {"email": null, "phone_number": null, "address": null}, "id_token": {"email": null}}"#;
+    let mut params = auth_params(&client, "openid");
+    params.push(("claims", claims));
+
+    let back = redirect(&browser.authorize(&app, &params).await);
+
+    let tokens = app.redeem(&client, &query(&back, "code").unwrap()).await;
+    let id_token = crate::common::jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert!(id_token.get("email").is_none(), "{id_token}");
+    let userinfo: serde_json::Value =
+        app.userinfo(tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    let names: Vec<&String> = userinfo.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["sub"], "nothing past the consented scope: {userinfo}");
+
+    // With email consented, the same request puts it in the ID token as well.
+    let to_consent = browser.authorize(&app, &auth_params(&client, "openid email")).await;
+    assert!(query(&redirect(&browser.consent(&app, to_consent, "allow").await), "code").is_some());
+    let mut params = auth_params(&client, "openid email");
+    params.push(("claims", claims));
+    let back = redirect(&browser.authorize(&app, &params).await);
+    let tokens = app.redeem(&client, &query(&back, "code").unwrap()).await;
+    let id_token = crate::common::jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["email"], "alice@example.com", "{id_token}");
+    let userinfo: serde_json::Value =
+        app.userinfo(tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert!(userinfo.get("phone_number").is_none() && userinfo.get("address").is_none(), "{userinfo}");
 }

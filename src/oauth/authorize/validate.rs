@@ -11,7 +11,7 @@ use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::oauth::request::AuthorizationRequest;
 use crate::oauth::response::{ErrorPage, ErrorRedirect};
-use crate::oauth::scope::{Scope, custom_scopes};
+use crate::oauth::scope::{Releases, Scope, custom_scopes};
 use crate::store::{Client, ClientKind, GrantType, ScopeRow, Store};
 
 /// The longest `nonce`, `login_hint` or `ui_locales` accepted; longer ones are
@@ -41,7 +41,10 @@ pub(super) async fn validate(ctx: &Context<'_>, params: &Params) -> Result<Autho
     let code_challenge = check_pkce(&client, params).map_err(redirect)?;
     let (prompt_none, prompt_login, prompt_consent) = check_prompt(params).map_err(redirect)?;
     let max_age = check_max_age(params).map_err(redirect)?;
-    let claims = check_claims(params).map_err(redirect)?;
+    let claims = match check_claims(params).map_err(redirect)? {
+        Some(claims) if client.third_party => Some(within_consent(ctx.store, &scope, claims).await?),
+        claims => claims,
+    };
     let nonce = check_length(params, "nonce").map_err(redirect)?;
     let login_hint = check_length(params, "login_hint").map_err(redirect)?;
     check_length(params, "ui_locales").map_err(redirect)?;
@@ -199,6 +202,20 @@ fn check_max_age(params: &Params) -> Result<Option<i64>, OAuthError> {
         .map(|v| v.parse::<i64>().ok().filter(|n| *n >= 0))
         .map(|parsed| parsed.ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer")))
         .transpose()
+}
+
+/// OIDC Core §3.1.2.4 and §5.5: a third-party client gets only what the user
+/// consented to, and consent is given to scopes; so its `claims` parameter may ask
+/// only for claims its scope releases (in the ID token as well as at userinfo). The
+/// others are dropped: an OP need not return a requested claim (§5.5).
+async fn within_consent(
+    store: &dyn Store,
+    scope: &Scope,
+    claims: RequestedClaims,
+) -> Result<RequestedClaims, AuthorizeError> {
+    let releases = Releases::of(store, scope).await?;
+    let keep = |names: Vec<String>| names.into_iter().filter(|name| releases.claim(name)).collect();
+    Ok(RequestedClaims { userinfo: keep(claims.userinfo), id_token: keep(claims.id_token) })
 }
 
 /// OIDC Core §5.5: the `claims` parameter.
