@@ -29,7 +29,9 @@ async fn an_untied_request_asks_for_confirmation(backend: Backend) {
         now,
         serde_json::json!({"iss": app.issuer, "sub": bob, "aud": "rp", "iat": now}),
     );
-    for hint in [None, Some(bobs.as_str())] {
+    // Alice's own ID token from another session (another browser) is not this one's.
+    let elsewhere = logged_in(&app, &client).await;
+    for hint in [None, Some(bobs.as_str()), Some(elsewhere.id_token.as_str())] {
         let mut params = vec![("client_id", "rp"), ("post_logout_redirect_uri", BYE), ("state", "st")];
         params.extend(hint.map(|h| ("id_token_hint", h)));
         let page = logout(&app, &mut s.browser, &params).await;
@@ -44,7 +46,7 @@ async fn an_untied_request_asks_for_confirmation(backend: Backend) {
         );
         assert!(html.contains("class=\"secondary\"") && html.contains("Stay signed in"), "{html}");
         assert_eq!(hidden(&html, "post_logout_redirect_uri"), BYE);
-        assert_eq!(sessions(&app, &alice).await, 1, "nothing ends before the user confirms");
+        assert_eq!(sessions(&app, &alice).await, 2, "nothing ends before the user confirms");
     }
 
     let html = logout(&app, &mut s.browser, &[("client_id", "rp"), ("post_logout_redirect_uri", BYE), ("state", "st")])
@@ -60,8 +62,9 @@ async fn an_untied_request_asks_for_confirmation(backend: Backend) {
     assert_eq!(done.status(), 303);
     assert_eq!(location(&done), "https://rp.example/bye?state=st");
     assert!(clears_cookie(&done));
-    assert_eq!(sessions(&app, &alice).await, 0);
+    assert_eq!(sessions(&app, &alice).await, 1, "the other browser's session lives on");
     assert_eq!(app.userinfo_status(&s.access_token).await, 401);
+    assert_eq!(app.userinfo_status(&elsewhere.access_token).await, 200);
 }
 
 async fn the_confirmation_needs_its_csrf_token(backend: Backend) {

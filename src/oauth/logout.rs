@@ -24,6 +24,8 @@ const CARRIED: [&str; 4] = ["id_token_hint", "client_id", "post_logout_redirect_
 pub struct Hint {
     /// The user it was issued for.
     pub sub: String,
+    /// The browser session it was issued in (`sid`), if it names one.
+    pub sid: Option<String>,
     /// The audiences it was issued to.
     pub audiences: Vec<String>,
     /// The client it was issued to, when it names one (`azp`, or a single `aud`).
@@ -106,7 +108,9 @@ pub async fn logout(
     };
     let session = super::session::current(ctx, cookie).await?;
     let Some(session) = session else { return Ok(Outcome::Done(done(checked, false))) };
-    let tied = checked.hint.as_ref().is_some_and(|h| h.sub == session.user_id);
+    // RP-Initiated Logout 1.0 §2: without asking, only a hint issued in this very
+    // session (its user and its `sid`); any other ID token of the user asks first.
+    let tied = checked.hint.as_ref().is_some_and(|h| h.sub == session.user_id && h.sid.as_ref() == Some(&session.sid));
     match confirmed {
         Some("stay") => Ok(Outcome::StillSignedIn),
         Some(_) => end(ctx, checked, &session).await.map(Outcome::Done),
@@ -155,12 +159,13 @@ pub fn check_hint(ctx: &Context<'_>, token: &str) -> Result<Hint, OAuthError> {
         Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => vec![],
     };
+    let sid = claims.get("sid").and_then(Value::as_str).map(str::to_owned);
     let azp = claims.get("azp").and_then(Value::as_str).map(str::to_owned);
     let client_id = azp.or_else(|| match audiences.as_slice() {
         [only] => Some(only.clone()),
         _ => None,
     });
-    Ok(Hint { sub, audiences, client_id })
+    Ok(Hint { sub, sid, audiences, client_id })
 }
 
 /// RP-Initiated Logout 1.0 §3: a `post_logout_redirect_uri` is honoured only if it is
