@@ -16,6 +16,7 @@ backend_tests!(
     each_use_moves_the_idle_end_forward,
     the_absolute_lifetime_ends_a_session_in_use,
     session_lifetimes_are_configurable,
+    a_short_idle_lifetime_moves_with_each_use,
 );
 
 const HOUR: u64 = 60 * 60;
@@ -113,4 +114,21 @@ async fn session_lifetimes_are_configurable(backend: Backend) {
     let mut idle = logged_in(&app, &client).await;
     app.clock.advance(Duration::from_secs(120));
     assert!(!signs_in_silently(&app, &mut idle, &client).await, "unused for 2 minutes");
+}
+
+/// An idle lifetime shorter than the usual one-minute write interval still moves with
+/// each use: a session used every 20 s of a 30 s idle lifetime lives on.
+async fn a_short_idle_lifetime_moves_with_each_use(backend: Backend) {
+    let extra_config = "[lifetimes]\nsession_idle = \"30s\"\n".to_owned();
+    let app = TestApp::spawn_with(backend, Options { extra_config, ..Options::default() }).await;
+    let client = app.client().await;
+    app.alice().await;
+    let mut browser = logged_in(&app, &client).await;
+
+    for _ in 0..4 {
+        app.clock.advance(Duration::from_secs(20));
+        assert!(signs_in_silently(&app, &mut browser, &client).await);
+    }
+    app.clock.advance(Duration::from_secs(30));
+    assert!(!signs_in_silently(&app, &mut browser, &client).await, "30 s unused");
 }

@@ -6,6 +6,9 @@
 alter table sessions add column idle_expires_at integer not null default 0;
 update sessions set idle_expires_at = expires_at;
 create index sessions_idle_expiry on sessions (idle_expires_at);
+-- Ending a session, a user's sessions or a consent deletes their codes not yet redeemed.
+create index authorization_codes_sid on authorization_codes (sid);
+create index authorization_codes_user on authorization_codes (user_id);
 
 -- A request waiting for consent rather than a login: the `sid` of the session it waits
 -- in; only that session can finish it.
