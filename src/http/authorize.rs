@@ -4,14 +4,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 
-use super::AppState;
 use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::refusal::attach;
 use super::respond::{error_page, see_other, server_error_page};
+use super::{AppState, respond};
 use crate::oauth::authorize::{self, Outcome};
 use crate::oauth::consent::Step;
-use crate::oauth::login::Browser;
 
 /// Handles an authorization request, as a GET query or a form POST.
 pub(super) async fn handle(
@@ -20,16 +19,10 @@ pub(super) async fn handle(
     headers: HeaderMap,
     PageParams(params): PageParams,
 ) -> Response {
-    // A cross-site form POST carries no SameSite=Lax cookies, so the browser's session
-    // would look absent. The same request as a top-level GET carries them.
     if method == Method::POST {
-        return see_other(&format!("{}/authorize?{}", state.config.issuer.path(), params.to_query()));
+        return respond::as_get(&format!("{}/authorize", state.config.issuer.path()), &params);
     }
-    let browser = Browser {
-        id: state.cookies.get(&headers, Cookie::Browser),
-        session: state.cookies.get(&headers, Cookie::Session),
-        address: None,
-    };
+    let browser = state.cookies.browser(&headers, None);
     match authorize::authorize(&state.context(), &params, browser).await {
         Ok(Outcome::Page(page)) => {
             attach(&page.error, page.client_id.as_deref(), error_page(StatusCode::BAD_REQUEST, page.message))

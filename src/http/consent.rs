@@ -13,7 +13,6 @@ use super::{AppState, pages, respond};
 use crate::oauth::consent::{self, Outcome, Page, Step};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::pending::Begun;
-use crate::oauth::pending::Browser;
 
 /// Shows the page for a pending request (GET), or takes the user's answer (POST).
 pub(super) async fn handle(
@@ -22,11 +21,7 @@ pub(super) async fn handle(
     headers: HeaderMap,
     PageParams(params): PageParams,
 ) -> Response {
-    let browser = Browser {
-        id: state.cookies.get(&headers, Cookie::Browser),
-        session: state.cookies.get(&headers, Cookie::Session),
-        address: None,
-    };
+    let browser = state.cookies.browser(&headers, None);
     let ctx = state.context();
     let outcome = if method == Method::GET {
         consent::show(&ctx, browser, &params).await

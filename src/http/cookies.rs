@@ -8,9 +8,12 @@
 //! visible to the host's other paths, so their names carry a tag of the path. Behind
 //! a plain-http (loopback) issuer the cookies are scoped to the issuer's path.
 
+use std::net::IpAddr;
+
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use crate::config::Issuer;
+use crate::oauth::pending::Browser;
 use crate::secret;
 
 /// Which cookie.
@@ -52,6 +55,11 @@ impl Cookies {
             Cookie::Session => &self.session,
             Cookie::Browser => &self.browser,
         }
+    }
+
+    /// The browser as its request's cookies show it, at `address` (for throttling).
+    pub(super) fn browser<'a>(&self, headers: &'a HeaderMap, address: Option<IpAddr>) -> Browser<'a> {
+        Browser { id: self.get(headers, Cookie::Browser), session: self.get(headers, Cookie::Session), address }
     }
 
     /// A cookie's value from the request.

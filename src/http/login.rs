@@ -7,13 +7,12 @@ use axum::http::{Extensions, HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use tracing::instrument::WithSubscriber;
 
-use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::refusal::{Refusal, attach};
 use super::respond::{refused_page, see_other, server_error_page, why_refused};
 use super::{AppState, pages};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::login::{self, Browser, Failure, Form, Outcome};
+use crate::oauth::login::{self, Failure, Form, Outcome};
 
 /// Shows the form for a pending request (GET), or checks the credentials (POST).
 pub(super) async fn handle(
@@ -25,13 +24,13 @@ pub(super) async fn handle(
 ) -> Response {
     let address = client_address(&state, &headers, &extensions);
     let outcome = if method == Method::GET {
-        login::show(&state.context(), browser(&state, &headers, address), &params).await
+        login::show(&state.context(), state.cookies.browser(&headers, address), &params).await
     } else {
         // A submitted login runs to its end even if the browser goes away meanwhile:
         // the throttle slots it holds in the store are given back only by its end.
         let task = tokio::spawn({
             let state = state.clone();
-            async move { login::finish(&state.context(), browser(&state, &headers, address), &params).await }
+            async move { login::finish(&state.context(), state.cookies.browser(&headers, address), &params).await }
                 .with_current_subscriber()
         });
         task.await.unwrap_or_else(|_| Err(OAuthError::server_error()))
@@ -56,12 +55,6 @@ pub(super) async fn handle(
         Ok(Outcome::Refused(refusal)) => refused(refusal),
         Err(_) => server_error_page(),
     }
-}
-
-/// The browser as its request shows it.
-fn browser<'a>(state: &AppState, headers: &'a HeaderMap, address: Option<IpAddr>) -> Browser<'a> {
-    let id = state.cookies.get(headers, Cookie::Browser);
-    Browser { id, session: state.cookies.get(headers, Cookie::Session), address }
 }
 
 /// The client's address: the last entry a trusted proxy added to the configured

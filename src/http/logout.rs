@@ -9,7 +9,7 @@ use super::cookies::Cookie;
 use super::extract::PageParams;
 use super::refusal::{Refusal, attach};
 use super::respond::{error_page, see_other, server_error_page};
-use super::{AppState, pages};
+use super::{AppState, pages, respond};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::logout::{self, Done, Outcome};
 
@@ -23,10 +23,8 @@ pub(super) async fn handle(
 ) -> Response {
     let path = format!("{}/logout", state.config.issuer.path());
     let confirmed = method == Method::POST && params.has("csrf");
-    // A cross-site form POST carries no SameSite=Lax cookies, so the browser's session
-    // would look absent. The same request as a top-level GET carries them.
     if method == Method::POST && !confirmed {
-        return see_other(&format!("{path}?{}", params.to_query()));
+        return respond::as_get(&path, &params);
     }
     let action = confirmed.then(|| params.get("action").unwrap_or("logout"));
     let cookie = state.cookies.get(&headers, Cookie::Session);

@@ -135,3 +135,10 @@ pub(super) fn refused_page(refusal: Unusable) -> Response {
     };
     error_page(status, message)
 }
+
+/// A browser's cross-site form POST to `path` answered with a 303 to the same request
+/// as a GET: the POST carries no `SameSite=Lax` cookies, so the browser's session would
+/// look absent; the top-level GET it is sent to carries them.
+pub(super) fn as_get(path: &str, params: &crate::oauth::params::Params) -> Response {
+    see_other(&format!("{path}?{}", params.to_query()))
+}
